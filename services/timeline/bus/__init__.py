@@ -1,0 +1,1 @@
+"""Kafka: topic layout, producer, and the batch consumer of the projector."""

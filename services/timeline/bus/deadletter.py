@@ -1,0 +1,77 @@
+"""Dead letters: what a topic carried and could not be projected, kept with the reason."""
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer
+
+from ..events import InvalidEvent
+from .topics import dead_letter_topic
+
+HEADER_PREFIX = "dlq."
+
+
+def dead_letter_headers(topic: str, partition: int, offset: int, error: InvalidEvent) -> list[tuple[str, bytes]]:
+    """Headers naming the original coordinates, the error class and message."""
+    return [
+        ("dlq.original.topic", topic.encode()),
+        ("dlq.original.partition", str(partition).encode()),
+        ("dlq.original.offset", str(offset).encode()),
+        ("dlq.error.class", error.kind.encode()),
+        ("dlq.error.field", (error.field or "").encode()),
+        ("dlq.error.message", str(error).encode()[:4000]),
+    ]
+
+
+async def dead_letter(producer: AIOKafkaProducer, bad: list) -> None:
+    """Send each (message, error) to its topic's dead-letter topic, raw value kept; wait for the acks."""
+    futures = []
+    for message, error in bad:
+        headers = dead_letter_headers(message.topic, message.partition, message.offset, error)
+        value = message.value if message.value is not None else b""
+        futures.append(await producer.send(
+            dead_letter_topic(message.topic), value[: 2 * 1024 * 1024], key=message.key,
+            headers=headers + [(k, v) for k, v in (message.headers or ()) if not k.startswith(HEADER_PREFIX)],
+        ))
+    await asyncio.gather(*futures)
+
+
+async def read_dead_letters(settings, limit: int = 100) -> list[dict]:
+    """Read dead letters from the start of every dead-letter topic (no consumer group)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from .topics import event_topics
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    rows: list[dict] = []
+    try:
+        partitions = [TopicPartition(dead_letter_topic(t), 0) for t in event_topics(settings)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        while remaining and len(rows) < limit:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, messages in batch.items():
+                for m in messages:
+                    rows.append(_describe(m))
+                    if m.offset + 1 >= ends[tp]:
+                        remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return rows[:limit]
+
+
+def _describe(message) -> dict:
+    headers = {k: v.decode(errors="replace") for k, v in (message.headers or ())}
+    return {
+        "topic": message.topic, "offset": message.offset,
+        "original_topic": headers.get("dlq.original.topic", ""),
+        "original_partition": headers.get("dlq.original.partition", ""),
+        "original_offset": headers.get("dlq.original.offset", ""),
+        "error_class": headers.get("dlq.error.class", ""),
+        "field": headers.get("dlq.error.field", ""),
+        "message": headers.get("dlq.error.message", ""),
+        "value": message.value,
+    }

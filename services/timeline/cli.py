@@ -1,0 +1,241 @@
+"""The ``timeline`` command line."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import bootstrap
+from .config import REPO_ROOT, Settings
+
+app = typer.Typer(help="Event-sourced conflict timeline: Kafka in, PostgreSQL views out.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+stack_app = typer.Typer(help="The local stack: Apache Kafka (KRaft) and PostgreSQL 15, no Docker.")
+topics_app = typer.Typer(help="Kafka topics.")
+show_app = typer.Typer(help="Read the views.")
+dlq_app = typer.Typer(help="Dead-letter topics.")
+schemas_app = typer.Typer(help="JSON Schema files of the event types.")
+app.add_typer(stack_app, name="stack")
+app.add_typer(topics_app, name="topics")
+app.add_typer(show_app, name="show")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(schemas_app, name="schemas")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
+    from .stack import Stack
+
+    s = _settings()
+    Stack(s).up()
+    console.print(f"kafka      {s.kafka_bootstrap}")
+    console.print(f"postgresql {s.database_url}")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop Kafka and PostgreSQL; their data stays."""
+    from .stack import Stack
+
+    Stack(_settings()).down()
+    console.print("stopped")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Tell what runs."""
+    from .stack import Stack
+
+    states = Stack(_settings()).status()
+    for part, state in states.items():
+        console.print(f"{part:40} {state}")
+    raise typer.Exit(0 if all(v == "up" for v in states.values()) else 1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from .store.engine import migrate as run
+
+    s = _settings()
+    run(s)
+    console.print(f"schema {s.db_schema} is at head")
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every topic and its dead-letter topic (idempotent, infinite retention)."""
+    from .bus.topics import create_topics
+
+    created = asyncio.run(create_topics(_settings()))
+    console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else " (all existed)"))
+
+
+@app.command()
+def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents, or - for stdin")) -> None:
+    """Validate every line, then publish them all (a file is all-or-nothing)."""
+    from .events.jsonl import read_events
+
+    lines = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")
+    with lines:
+        events, errors = read_events(lines)
+    if errors:
+        for error in errors:
+            err.print(f"[red]{error}[/red]", highlight=False)
+        err.print(f"{len(errors)} invalid line(s): nothing was published")
+        raise typer.Exit(1)
+    console.print(f"published {asyncio.run(_publish(_settings(), events))} events")
+
+
+async def _publish(settings: Settings, events) -> int:
+    from .bus.producer import publish as send
+
+    async with bootstrap.producer(settings) as producer:
+        return await send(producer, settings, events)
+
+
+@app.command()
+def seed(
+    actors: Path = typer.Option(REPO_ROOT / "seeds" / "actors.json", help="actor registry (JSON array)"),
+    events: Path = typer.Option(REPO_ROOT / "seeds" / "seed-article.jsonl", help="events (JSON Lines)"),
+) -> None:
+    """Load the actor registry into PostgreSQL and publish the seed events."""
+    from .events.actors import load_registry
+    from .events.jsonl import read_events
+    from .store.reference import upsert_actors
+
+    s = _settings()
+    registry = load_registry(actors)
+    asyncio.run(upsert_actors(s, registry))
+    parsed, errors = read_events(events.read_text(encoding="utf-8").splitlines())
+    if errors:
+        for error in errors:
+            err.print(f"[red]{events}: {error}[/red]", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"loaded {len(registry)} actors; published {asyncio.run(_publish(s, parsed))} events")
+
+
+@app.command()
+def project(
+    until_caught_up: bool = typer.Option(False, "--until-caught-up", help="exit once every partition is projected"),
+    allow_outdated: bool = typer.Option(False, help="run even if the views were built by another projection version"),
+) -> None:
+    """Consume the event topics and project them into PostgreSQL."""
+    from .logs import configure_logging
+    from .projector import ProjectionOutdated
+
+    configure_logging()
+    try:
+        progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
+    except ProjectionOutdated as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        raise typer.Exit(130)
+    console.print(f"projected {progress.projected} new events in {progress.batches} batches "
+                  f"({progress.duplicates} duplicates, {progress.dead_letters} dead letters)")
+
+
+async def _project(settings: Settings, until_caught_up: bool, allow_outdated: bool):
+    async with bootstrap.projector(settings) as projector:
+        await projector.check_version(rebuild_ok=allow_outdated)
+        return await projector.run(until_caught_up=until_caught_up)
+
+
+def _parse_instant(value: Optional[str]) -> Optional[datetime]:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r}: give a time zone, e.g. 2018-06-26T12:00:00Z", param_hint="--as-of")
+    return moment
+
+
+@show_app.command("timeline")
+def show_timeline(
+    actor: Optional[str] = typer.Option(None, help="actor id, name or alias"),
+    type: Optional[str] = typer.Option(None, "--type", help="event type, e.g. statement"),
+    date_from: Optional[datetime] = typer.Option(None, "--from", formats=["%Y-%m-%d"]),
+    date_to: Optional[datetime] = typer.Option(None, "--to", formats=["%Y-%m-%d"]),
+    as_of: Optional[str] = typer.Option(None, help="the timeline as known at this instant (RFC 3339)"),
+    retracted: bool = typer.Option(False, "--retracted", help="include retracted events"),
+    limit: int = typer.Option(1000),
+) -> None:
+    """Print the chronological timeline."""
+    from .views_cli import print_timeline
+
+    asyncio.run(print_timeline(_settings(), console, actor, type, date_from and date_from.date(),
+                               date_to and date_to.date(), _parse_instant(as_of), retracted, limit))
+
+
+@show_app.command("actor")
+def show_actor(name: str = typer.Argument(..., help="actor id, name or alias")) -> None:
+    """Print one actor's profile and activity."""
+    from .views_cli import print_actor
+
+    if not asyncio.run(print_actor(_settings(), console, name)):
+        err.print(f"[red]no actor named {name!r}[/red]")
+        raise typer.Exit(1)
+
+
+@show_app.command("event")
+def show_event(id: str, source: str = typer.Option("https://eaworldview.com")) -> None:
+    """Print one event with its version history."""
+    from .views_cli import print_versions
+
+    if not asyncio.run(print_versions(_settings(), console, source, id)):
+        err.print(f"[red]no event {id!r} from {source!r}[/red]")
+        raise typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list(limit: int = typer.Option(100)) -> None:
+    """List dead letters with their reasons."""
+    from .bus.deadletter import read_dead_letters
+
+    rows = asyncio.run(read_dead_letters(_settings(), limit))
+    table = Table("dead-letter topic", "offset", "from", "error", "field", "reason")
+    for row in rows:
+        table.add_row(row["topic"], str(row["offset"]), f"{row['original_topic']}[{row['original_partition']}]@"
+                      f"{row['original_offset']}", row["error_class"], row["field"], row["message"])
+    console.print(table)
+    console.print(f"{len(rows)} dead letters")
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Write the JSON Schema of every event type to schemas/."""
+    from .events.schemas import write_schemas
+
+    for path in write_schemas(REPO_ROOT / "schemas"):
+        console.print(f"wrote {path.relative_to(REPO_ROOT)}")
+
+
+@app.command()
+def checksum() -> None:
+    """Print row counts and checksums of every view."""
+    from .store.checksums import view_checksums
+
+    for view, (rows, digest) in asyncio.run(view_checksums(_settings())).items():
+        console.print(f"{view:22} {rows:>9} {digest}")
+
+
+@app.command()
+def lag() -> None:
+    """Print, per partition, how many records the projector has still to project."""
+    from .views_cli import print_lag
+
+    asyncio.run(print_lag(_settings(), console))

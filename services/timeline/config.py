@@ -1,0 +1,51 @@
+"""The one settings object. Every address and tunable comes from here.
+
+Environment variables are prefixed with ``TIMELINE_`` (for example
+``TIMELINE_KAFKA_BOOTSTRAP``); the defaults point at the local stack on loopback.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Configuration of every entry point (CLI, projector, API, stack)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIMELINE_", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_controller_port: int = 9093
+    database_url: str = "postgresql://timeline:timeline@127.0.0.1:55432/timeline"
+    db_schema: str = "timeline"
+    topic_prefix: str = "timeline"
+    topic_partitions: int = 3
+    consumer_group: str = "timeline-projector"
+    projection_name: str = "main"
+    batch_max_records: int = 2000
+    batch_timeout_ms: int = 200
+    max_message_bytes: int = 1_000_000
+    stack_dir: Path = REPO_ROOT / ".stack"
+    kafka_heap: str = "768m"
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in SQLAlchemy's asyncpg dialect."""
+        return "postgresql+asyncpg://" + self.database_url.split("://", 1)[1]
+
+    @cached_property
+    def pg_port(self) -> int:
+        return urlsplit(self.database_url).port or 5432
+
+    @cached_property
+    def pg_host(self) -> str:
+        return urlsplit(self.database_url).hostname or "127.0.0.1"
+
+    @cached_property
+    def kafka_port(self) -> int:
+        return int(self.kafka_bootstrap.rsplit(":", 1)[1])

@@ -1,0 +1,45 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) with our ``recordedtime`` extension."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Envelope(BaseModel):
+    """A CloudEvent. ``time`` is when it happened in the world (start of its interval);
+    ``recordedtime`` is when it became known to us, the only clock projections read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=500, description="URI-reference of the producer or publication")
+    type: str
+    time: AwareDatetime
+    recordedtime: AwareDatetime
+    subject: str | None = None
+    dataschema: str | None = None
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: Any
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The deduplication key (source, id)."""
+        return (self.source, self.id)
+
+    @property
+    def type_name(self) -> str:
+        """The short type name, e.g. ``displacement_report`` for ``org.timeline.displacement_report.v1``."""
+        return self.type.split(".")[-2]
+
+    def partition_key(self) -> str:
+        """Kafka key: the id of the root event, so a correction follows its target."""
+        corrects = getattr(self.data, "corrects_id", None)
+        return corrects or self.id
+
+
+def utc_iso(moment: datetime) -> str:
+    """RFC 3339 text of an aware datetime."""
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,40 @@
+"""The event log: every accepted event, as received, with its Kafka coordinates."""
+from __future__ import annotations
+
+import asyncpg
+
+from .records import Record
+
+INSERT = (
+    "INSERT INTO event_log (source, id, type, subject, time, recordedtime, root_id, topic, kafka_partition,"
+    " kafka_offset, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)"
+    " ON CONFLICT (source, id) DO NOTHING"
+)
+
+
+async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Record]:
+    """Append the records whose (source, id) the log does not hold yet; return those, in order.
+
+    A duplicate (same source and id, whatever its offset) changes nothing."""
+    seen: set[tuple[str, str]] = set()
+    first: list[Record] = []
+    for record in records:
+        if record.event.key not in seen:
+            seen.add(record.event.key)
+            first.append(record)
+    existing = await con.fetch(
+        "SELECT source, id FROM event_log WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [r.event.source for r in first], [r.event.id for r in first],
+    )
+    known = {(row["source"], row["id"]) for row in existing}
+    fresh = [r for r in first if r.event.key not in known]
+    await con.executemany(INSERT, [_row(r) for r in fresh])
+    return fresh
+
+
+def _row(record: Record) -> tuple:
+    e = record.event
+    return (
+        e.source, e.id, e.type, e.subject, e.time, e.recordedtime, e.partition_key(), record.topic,
+        record.partition, record.offset, e.model_dump_json(exclude_none=True),
+    )

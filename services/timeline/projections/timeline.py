@@ -1,0 +1,143 @@
+"""The timeline: one row per logical event with corrections applied, and every version.
+
+Pure with respect to its input: the only clock is each event's ``recordedtime``.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from ..events import BY_NAME, Envelope
+from ..events.payloads import Correction
+from . import actors
+
+COLUMNS = (
+    "type, occurred_start, occurred_end, date_precision, country_iso3, admin1, location_name, summary,"
+    " actor_ids, publishers, claimants, payload"
+)
+INSERT_VERSION = (
+    "INSERT INTO timeline_version (source, id, version, known_at, action, change_source, change_id, reason,"
+    f" retracted, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+    " $17, $18, $19, $20, $21::jsonb)"
+)
+UPSERT_ENTRY = (
+    f"INSERT INTO timeline_entry (source, id, version, first_known_at, known_at, retracted, {COLUMNS})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb)"
+    " ON CONFLICT (source, id) DO UPDATE SET version = EXCLUDED.version, known_at = EXCLUDED.known_at,"
+    " retracted = EXCLUDED.retracted, type = EXCLUDED.type, occurred_start = EXCLUDED.occurred_start,"
+    " occurred_end = EXCLUDED.occurred_end, date_precision = EXCLUDED.date_precision,"
+    " country_iso3 = EXCLUDED.country_iso3, admin1 = EXCLUDED.admin1, location_name = EXCLUDED.location_name,"
+    " summary = EXCLUDED.summary, actor_ids = EXCLUDED.actor_ids, publishers = EXCLUDED.publishers,"
+    " claimants = EXCLUDED.claimants, payload = EXCLUDED.payload"
+)
+
+
+def _columns(type_name: str, data: dict[str, Any]) -> tuple:
+    """The denormalised columns of one version, from its payload."""
+    location = data["location"]
+    return (
+        type_name, _date(data["occurred_start"]), _date(data["occurred_end"]), data["date_precision"],
+        location["country_iso3"], location.get("admin1"), location.get("location_name"), data["summary"],
+        sorted({a["actor_id"] for a in data["actors"]}),
+        sorted({s["publisher"] for s in data["sources"]}),
+        sorted({s["original_claimant"] for s in data["sources"]}),
+        json.dumps(data, sort_keys=True),
+    )
+
+
+def _date(value):
+    from datetime import date
+
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+async def create_facts(con: asyncpg.Connection, events: list[Envelope]) -> None:
+    """Version 1 of each new fact, its timeline entry and its actors, in bulk."""
+    if not events:
+        return
+    versions, entries = [], []
+    for e in events:
+        cols = _columns(e.type_name, e.data.model_dump(mode="json", exclude_none=True))
+        versions.append((e.source, e.id, 1, e.recordedtime, "create", e.source, e.id, None, False, *cols))
+        entries.append((e.source, e.id, 1, e.recordedtime, e.recordedtime, False, *cols))
+    await con.executemany(INSERT_VERSION, versions)
+    await con.executemany(UPSERT_ENTRY, entries)
+    await actors.replace(con, [(e.source, e.id, e.data.model_dump(mode="json")["actors"]) for e in events])
+
+
+def target_of(correction: Envelope) -> tuple[str, str]:
+    data: Correction = correction.data
+    return (data.corrects_source or correction.source, data.corrects_id)
+
+
+async def apply_correction(con: asyncpg.Connection, correction: Envelope) -> bool:
+    """Apply ``correction`` to its target; return False when the target is not known yet."""
+    source, id_ = target_of(correction)
+    current = await con.fetchrow(
+        "SELECT version, first_known_at, retracted, type, payload FROM timeline_entry"
+        " WHERE source = $1 AND id = $2 FOR UPDATE", source, id_,
+    )
+    if current is None:
+        return False
+    data: Correction = correction.data
+    payload = json.loads(current["payload"])
+    retracted = current["retracted"]
+    if data.action == "retract":
+        retracted = True
+    else:
+        merged = {**payload, **data.changes}
+        try:
+            model = BY_NAME[current["type"]].payload
+            payload = model.model_validate(merged).model_dump(mode="json", exclude_none=True)
+        except ValidationError as exc:
+            await _reject(con, correction, (source, id_), exc)
+            return True
+    version = current["version"] + 1
+    known_at: datetime = correction.recordedtime
+    cols = _columns(current["type"], payload)
+    await con.execute(
+        INSERT_VERSION, source, id_, version, known_at, data.action, correction.source, correction.id,
+        data.reason, retracted, *cols,
+    )
+    await con.execute(UPSERT_ENTRY, source, id_, version, current["first_known_at"], known_at, retracted, *cols)
+    await actors.replace(con, [(source, id_, payload["actors"])])
+    return True
+
+
+async def _reject(con: asyncpg.Connection, correction: Envelope, target: tuple[str, str], exc: ValidationError):
+    reason = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+    )
+    await con.execute(
+        "INSERT INTO rejected_correction (source, id, target_source, target_id, reason)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        correction.source, correction.id, target[0], target[1], reason,
+    )
+
+
+async def hold_correction(con: asyncpg.Connection, correction: Envelope) -> None:
+    """Keep a correction whose target has not arrived."""
+    source, id_ = target_of(correction)
+    await con.execute(
+        "INSERT INTO pending_correction (source, id, target_source, target_id, recordedtime, envelope)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING",
+        correction.source, correction.id, source, id_, correction.recordedtime,
+        correction.model_dump_json(exclude_none=True),
+    )
+
+
+async def release_pending(con: asyncpg.Connection, targets: list[tuple[str, str]]) -> None:
+    """Apply the held corrections of ``targets`` (just created), oldest recordedtime first."""
+    from ..events import decode
+
+    rows = await con.fetch(
+        "DELETE FROM pending_correction WHERE (target_source, target_id) IN"
+        " (SELECT * FROM unnest($1::text[], $2::text[])) RETURNING envelope, recordedtime, source, id",
+        [t[0] for t in targets], [t[1] for t in targets],
+    )
+    for row in sorted(rows, key=lambda r: (r["recordedtime"], r["source"], r["id"])):
+        await apply_correction(con, decode(row["envelope"].encode()))

@@ -1,0 +1,201 @@
+"""The projector: Kafka batches into PostgreSQL, exactly once in effect.
+
+Per batch, one PostgreSQL transaction writes the event log, every view change and the next
+offset of each partition. On assignment the consumer seeks to the offsets stored in
+PostgreSQL; Kafka-side commits are made only so that lag tools see progress. Records that
+cannot be decoded go to the dead-letter topic, and their offsets are stored only after Kafka
+acknowledged the dead letter. Outages of Kafka or PostgreSQL are waited out with backoff.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from .bus.deadletter import dead_letter
+from .bus.topics import event_topics
+from .config import Settings
+from .events import InvalidEvent, decode
+from .projections import VERSION, project_batch
+from .projections.records import Record
+from .store.checkpoints import load_offsets, lock_offsets, store_offsets
+
+log = structlog.get_logger("timeline.projector")
+
+TRANSIENT_DB_ERRORS = (
+    OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.CannotConnectNowError,
+)
+
+
+class ProjectionOutdated(RuntimeError):
+    """The views were built by another version of the projections."""
+
+
+@dataclass
+class Progress:
+    batches: int = 0
+    projected: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    waits: dict[str, int] = field(default_factory=dict)
+
+
+class Backoff:
+    """Exponential backoff between retries, capped, reset after a success."""
+
+    def __init__(self, first: float = 0.2, cap: float = 5.0):
+        self.first, self.cap, self.delay = first, cap, first
+
+    async def wait(self, what: str, error: BaseException, progress: Progress) -> None:
+        progress.waits[what] = progress.waits.get(what, 0) + 1
+        log.warning("waiting", waiting_for=what, error=f"{type(error).__name__}: {error}", retry_in_s=self.delay)
+        await asyncio.sleep(self.delay)
+        self.delay = min(self.delay * 2, self.cap)
+
+    def reset(self) -> None:
+        self.delay = self.first
+
+
+class _SeekToStored(ConsumerRebalanceListener):
+    def __init__(self, projector: "Projector"):
+        self.projector = projector
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        await self.projector.seek_to_stored(assigned)
+
+
+class Projector:
+    """Consumes every event topic and applies each batch to the views in one transaction."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer):
+        self.settings = settings
+        self.pool = pool
+        self.producer = producer
+        self.projection = settings.projection_name
+        self.progress = Progress()
+        self.backoff = Backoff()
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap, group_id=settings.consumer_group,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=16 * 1024 * 1024,
+        )
+
+    async def check_version(self, rebuild_ok: bool = False) -> None:
+        """Refuse to run on views built by another projection version."""
+        async with self.pool.acquire() as con:
+            stored = await con.fetchval(
+                "SELECT version FROM projection_version WHERE projection = $1", self.projection
+            )
+            if stored is None:
+                await con.execute(
+                    "INSERT INTO projection_version (projection, version) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    self.projection, VERSION,
+                )
+            elif stored != VERSION and not rebuild_ok:
+                raise ProjectionOutdated(
+                    f"projection {self.projection!r} was built by version {stored}, this code is version "
+                    f"{VERSION}: run `timeline replay` to rebuild the views"
+                )
+
+    async def seek_to_stored(self, assigned) -> None:
+        """Seek each assigned partition to its stored offset (the beginning when none)."""
+        while True:
+            try:
+                async with self.pool.acquire() as con:
+                    stored = await load_offsets(con, self.projection)
+                break
+            except TRANSIENT_DB_ERRORS as exc:
+                await self.backoff.wait("postgresql", exc, self.progress)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+        log.info("assigned", partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+    async def run(self, until_caught_up: bool = False, stop: asyncio.Event | None = None) -> Progress:
+        """Project until ``stop`` is set, or until stored offsets reach the end offsets."""
+        stop = stop or asyncio.Event()
+        await self.consumer.start()
+        try:
+            self.consumer.subscribe(event_topics(self.settings), listener=_SeekToStored(self))
+            while not stop.is_set():
+                try:
+                    batch = await self.consumer.getmany(
+                        timeout_ms=self.settings.batch_timeout_ms, max_records=self.settings.batch_max_records
+                    )
+                except KafkaError as exc:
+                    await self.backoff.wait("kafka", exc, self.progress)
+                    continue
+                if batch:
+                    await self.project(batch)
+                if until_caught_up and not batch and await self.caught_up():
+                    break
+        finally:
+            await self.consumer.stop()
+        return self.progress
+
+    async def project(self, batch: dict) -> None:
+        """Dead-letter what cannot be decoded, then apply the rest and the offsets in one transaction."""
+        records, bad, next_offsets = [], [], {}
+        for tp, messages in batch.items():
+            for m in messages:
+                next_offsets[(tp.topic, tp.partition)] = m.offset + 1
+                try:
+                    records.append(Record(tp.topic, tp.partition, m.offset, decode(m.value, self.settings.max_message_bytes)))
+                except InvalidEvent as error:
+                    bad.append((m, error))
+        while bad:
+            try:
+                await dead_letter(self.producer, bad)
+                self.progress.dead_letters += len(bad)
+                break
+            except KafkaError as exc:
+                await self.backoff.wait("kafka (dead-letter topic)", exc, self.progress)
+        while True:
+            try:
+                async with self.pool.acquire() as con, con.transaction():
+                    stored = await lock_offsets(con, self.projection, next_offsets)
+                    todo = [r for r in records if r.offset >= stored[(r.topic, r.partition)]]
+                    fresh = await project_batch(con, todo)
+                    await store_offsets(con, self.projection, next_offsets)
+                break
+            except TRANSIENT_DB_ERRORS as exc:
+                await self.backoff.wait("postgresql", exc, self.progress)
+        self.backoff.reset()
+        self.progress.batches += 1
+        self.progress.projected += fresh
+        self.progress.duplicates += len(todo) - fresh
+        await self._commit_for_lag_tools(next_offsets)
+
+    async def _commit_for_lag_tools(self, next_offsets) -> None:
+        try:
+            await self.consumer.commit({TopicPartition(t, p): o for (t, p), o in next_offsets.items()})
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
+            log.info("kafka commit skipped (offsets are kept in PostgreSQL)", error=str(exc))
+
+    async def caught_up(self) -> bool:
+        """True when the stored offsets equal the end offsets of every partition."""
+        return not any((await lag(self.settings, self.pool, self.consumer)).values())
+
+
+async def lag(settings: Settings, pool: asyncpg.Pool, consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:
+    """End offset minus stored offset, per partition of every event topic."""
+    partitions = [
+        TopicPartition(topic, p)
+        for topic in event_topics(settings)
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+    ends = await consumer.end_offsets(partitions) if partitions else {}
+    async with pool.acquire() as con:
+        stored = await load_offsets(con, settings.projection_name)
+    return {(tp.topic, tp.partition): end - stored.get((tp.topic, tp.partition), 0) for tp, end in ends.items()}

@@ -1,0 +1,106 @@
+"""Readers: SELECT only, plain data out. They never import a projector."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ORDER = "occurred_start, occurred_end, source, id"
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """Filters of the timeline. ``as_of`` gives the timeline as it was known at that instant."""
+
+    actor_id: str | None = None
+    type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    as_of: datetime | None = None
+    include_retracted: bool = False
+    limit: int = 1000
+
+
+async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]]:
+    """The chronological timeline: by interval start, then interval end (narrower first), then
+    (source, id), so events known only to the week or month sort stably among exact ones."""
+    where, params = [], {"limit": q.limit}
+    if q.actor_id:
+        where.append(":actor = ANY(actor_ids)")
+        params["actor"] = q.actor_id
+    if q.type:
+        where.append("type = :type")
+        params["type"] = q.type
+    if q.date_from:
+        where.append("occurred_end >= :date_from")
+        params["date_from"] = q.date_from
+    if q.date_to:
+        where.append("occurred_start <= :date_to")
+        params["date_to"] = q.date_to
+    if not q.include_retracted:
+        where.append("NOT retracted")
+    if q.as_of is None:
+        source = "timeline_entry"
+    else:
+        source = (
+            "(SELECT DISTINCT ON (source, id) * FROM timeline_version WHERE known_at <= :as_of"
+            " ORDER BY source, id, version DESC) AS known"
+        )
+        params["as_of"] = q.as_of
+    sql = (
+        f"SELECT source, id, version, type, occurred_start, occurred_end, date_precision, country_iso3, admin1,"
+        f" location_name, summary, actor_ids, publishers, claimants, retracted, known_at FROM {source}"
+        f" {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {ORDER} LIMIT :limit"
+    )
+    async with engine.connect() as con:
+        return [dict(r._mapping) for r in await con.execute(text(sql), params)]
+
+
+async def versions(engine: AsyncEngine, source: str, id_: str) -> list[dict[str, Any]]:
+    """Every version of one event, oldest first."""
+    async with engine.connect() as con:
+        rows = await con.execute(
+            text("SELECT version, known_at, action, change_source, change_id, reason, retracted, summary, payload"
+                 " FROM timeline_version WHERE source = :s AND id = :i ORDER BY version"),
+            {"s": source, "i": id_},
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+async def resolve_actor(engine: AsyncEngine, name: str) -> dict[str, Any] | None:
+    """An actor by id, display name or alias (case-insensitive)."""
+    async with engine.connect() as con:
+        row = (await con.execute(
+            text("SELECT * FROM actor WHERE id = :n OR lower(name) = lower(:n)"
+                 " OR lower(:n) IN (SELECT lower(a) FROM unnest(aliases) a) ORDER BY id = :n DESC LIMIT 1"),
+            {"n": name},
+        )).first()
+        return dict(row._mapping) if row else None
+
+
+async def actor_activity(engine: AsyncEngine, actor_id: str) -> dict[str, Any]:
+    """One actor's roles, counts by event type and by month, over current, unretracted events."""
+    base = (
+        "FROM event_actor a JOIN timeline_entry e USING (source, id)"
+        " WHERE a.actor_id = :a AND NOT e.retracted"
+    )
+    async with engine.connect() as con:
+        roles = await con.execute(text(f"SELECT a.role, count(*) AS n {base} GROUP BY a.role ORDER BY n DESC, a.role"),
+                                  {"a": actor_id})
+        by_type = await con.execute(
+            text(f"SELECT e.type, count(DISTINCT (e.source, e.id)) AS n {base} GROUP BY e.type ORDER BY e.type"),
+            {"a": actor_id})
+        by_month = await con.execute(
+            text(f"SELECT to_char(e.occurred_start, 'YYYY-MM') AS month, count(DISTINCT (e.source, e.id)) AS n"
+                 f" {base} GROUP BY month ORDER BY month"), {"a": actor_id})
+        names = await con.execute(
+            text("SELECT DISTINCT name_as_written FROM event_actor WHERE actor_id = :a ORDER BY 1"), {"a": actor_id})
+        return {
+            "roles": {r.role: r.n for r in roles},
+            "by_type": {r.type: r.n for r in by_type},
+            "by_month": {r.month: r.n for r in by_month},
+            "names_as_written": [r[0] for r in names],
+        }

@@ -1,0 +1,1 @@
+"""PostgreSQL: engines, migrations, checkpoints."""

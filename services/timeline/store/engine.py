@@ -1,0 +1,41 @@
+"""Database connections. Both are made by the composition root, never at import time.
+
+Readers use a SQLAlchemy async engine (Core, parameterised SQL); the projector writes with
+an asyncpg pool, whose ``executemany`` and explicit transactions keep batches fast.
+Both set ``search_path`` to the configured schema, so a test can use a schema of its own.
+"""
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from ..config import REPO_ROOT, Settings
+
+
+def make_engine(settings: Settings, **kw) -> AsyncEngine:
+    """A SQLAlchemy engine for readers."""
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        connect_args={"server_settings": {"search_path": settings.db_schema, "application_name": "timeline"}},
+        pool_pre_ping=True,
+        **kw,
+    )
+
+
+async def make_pool(settings: Settings, size: int = 4) -> asyncpg.Pool:
+    """An asyncpg pool for the projector's writes."""
+    return await asyncpg.create_pool(
+        settings.database_url, min_size=1, max_size=size,
+        server_settings={"search_path": settings.db_schema, "application_name": "timeline-projector"},
+    )
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic (the only place DDL lives)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.cmd_opts = type("Opts", (), {"x": [f"schema={settings.db_schema}"]})()
+    command.upgrade(config, revision)

@@ -1,0 +1,91 @@
+"""Rendering the views in the terminal."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from . import bootstrap, readers
+from .config import Settings
+
+
+def _when(row) -> str:
+    start, end, precision = row["occurred_start"], row["occurred_end"], row["date_precision"]
+    return str(start) if start == end else f"{start}…{end} ({precision})"
+
+
+async def print_timeline(settings: Settings, console: Console, actor, type_, date_from, date_to, as_of,
+                         retracted, limit) -> None:
+    async with bootstrap.engine(settings) as engine:
+        actor_id = None
+        if actor:
+            found = await readers.resolve_actor(engine, actor)
+            actor_id = found["id"] if found else actor
+        rows = await readers.timeline(engine, readers.TimelineQuery(
+            actor_id=actor_id, type=type_, date_from=date_from, date_to=date_to, as_of=as_of,
+            include_retracted=retracted, limit=limit))
+    table = Table("when", "type", "where", "what", "actors", "sources", title="Timeline" + (f" as of {as_of}" if as_of else ""))
+    for r in rows:
+        what = r["summary"] + (" [retracted]" if r["retracted"] else "") + (f" (v{r['version']})" if r["version"] > 1 else "")
+        where = ", ".join(x for x in (r["location_name"], r["admin1"], r["country_iso3"]) if x)
+        table.add_row(_when(r), r["type"], where, what, ", ".join(r["actor_ids"]),
+                      "; ".join(f"{p} (claim: {c})" for p, c in zip(r["publishers"], r["claimants"]))
+                      if len(r["publishers"]) == len(r["claimants"])
+                      else "; ".join(r["publishers"]) + " (claims: " + ", ".join(r["claimants"]) + ")")
+    console.print(table)
+    console.print(f"{len(rows)} events")
+
+
+async def print_actor(settings: Settings, console: Console, name: str) -> bool:
+    async with bootstrap.engine(settings) as engine:
+        actor = await readers.resolve_actor(engine, name)
+        if actor is None:
+            return False
+        activity = await readers.actor_activity(engine, actor["id"])
+        rows = await readers.timeline(engine, readers.TimelineQuery(actor_id=actor["id"]))
+    console.print(f"[bold]{actor['name']}[/bold] ({actor['id']}), {actor['actor_type']}"
+                  + (f", {actor['country_iso3']}" if actor["country_iso3"] else ""))
+    console.print("aliases: " + ", ".join(actor["aliases"]))
+    console.print("named in the texts as: " + ", ".join(activity["names_as_written"]))
+    console.print("roles: " + ", ".join(f"{k} {v}" for k, v in activity["roles"].items()))
+    console.print("by type: " + ", ".join(f"{k} {v}" for k, v in activity["by_type"].items()))
+    console.print("by month: " + ", ".join(f"{k} {v}" for k, v in activity["by_month"].items()))
+    table = Table("when", "type", "what")
+    for r in rows:
+        table.add_row(_when(r), r["type"], r["summary"])
+    console.print(table)
+    return True
+
+
+async def print_versions(settings: Settings, console: Console, source: str, id_: str) -> bool:
+    async with bootstrap.engine(settings) as engine:
+        rows = await readers.versions(engine, source, id_)
+    if not rows:
+        return False
+    table = Table("version", "known at", "action", "by", "reason", "retracted", "summary")
+    for r in rows:
+        table.add_row(str(r["version"]), r["known_at"].isoformat(), r["action"], r["change_id"], r["reason"] or "",
+                      "yes" if r["retracted"] else "", r["summary"])
+    console.print(table)
+    return True
+
+
+async def print_lag(settings: Settings, console: Console) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    from .bus.topics import event_topics
+    from .projector import lag
+    from .store.engine import make_pool
+
+    pool = await make_pool(settings, size=1)
+    consumer = AIOKafkaConsumer(*event_topics(settings), bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        per_partition = await lag(settings, pool, consumer)
+    finally:
+        await consumer.stop()
+        await pool.close()
+    table = Table("topic", "partition", "lag")
+    for (topic, partition), n in sorted(per_partition.items()):
+        table.add_row(topic, str(partition), str(n))
+    console.print(table)
+    console.print(f"total lag {sum(per_partition.values())}")

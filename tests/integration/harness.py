@@ -1,0 +1,88 @@
+"""Helpers of the integration and fault tests: prepare a schema and topics, publish, project, wait."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from timeline import bootstrap
+from timeline.bus.producer import publish
+from timeline.bus.topics import all_topics, create_topics, event_topics
+from timeline.store.engine import migrate
+
+
+async def prepare(settings) -> None:
+    await asyncio.to_thread(migrate, settings)
+    await create_topics(settings)
+
+
+async def drop(settings) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    con = await asyncpg.connect(settings.database_url)
+    try:
+        await con.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+    finally:
+        await con.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([t.name for t in all_topics(settings)])
+    except Exception:
+        pass
+    finally:
+        await admin.close()
+
+
+async def publish_events(settings, events) -> int:
+    async with bootstrap.producer(settings) as producer:
+        return await publish(producer, settings, events)
+
+
+async def project_until_caught_up(settings):
+    """Run the projector in this process until the stored offsets reach the end offsets."""
+    async with bootstrap.projector(settings) as projector:
+        await projector.check_version()
+        return await asyncio.wait_for(projector.run(until_caught_up=True), timeout=180)
+
+
+async def fetch(settings, sql: str, *args):
+    con = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.db_schema})
+    try:
+        return await con.fetch(sql, *args)
+    finally:
+        await con.close()
+
+
+async def end_offsets(settings, topics=None) -> dict[tuple[str, int], int]:
+    """End offset of every partition of ``topics`` (default: the event topics)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        topics = topics or event_topics(settings)
+        await consumer._client.force_metadata_update()
+        parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        ends = await consumer.end_offsets(parts)
+        return {(tp.topic, tp.partition): o for tp, o in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def stored_offsets(settings) -> dict[tuple[str, int], int]:
+    rows = await fetch(settings, "SELECT topic, kafka_partition, next_offset FROM projection_offset"
+                                 " WHERE projection = $1", settings.projection_name)
+    return {(r["topic"], r["kafka_partition"]): r["next_offset"] for r in rows}
+
+
+async def wait_for(predicate, timeout: float = 60, what: str = "condition"):
+    """Poll an async predicate until it is truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.2)

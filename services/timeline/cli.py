@@ -97,7 +97,13 @@ def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents
             err.print(f"[red]{error}[/red]", highlight=False)
         err.print(f"{len(errors)} invalid line(s): nothing was published")
         raise typer.Exit(1)
-    console.print(f"published {asyncio.run(_publish(_settings(), events))} events")
+    from .events import InvalidEvent
+
+    try:
+        console.print(f"published {asyncio.run(_publish(_settings(), events))} events")
+    except InvalidEvent as exc:
+        err.print(f"[red]{exc}[/red]: nothing was published", highlight=False)
+        raise typer.Exit(1)
 
 
 async def _publish(settings: Settings, events) -> int:

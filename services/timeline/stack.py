@@ -98,7 +98,7 @@ class Kafka:
             "offsets.topic.replication.factor=1\ntransaction.state.log.replication.factor=1\n"
             "transaction.state.log.min.isr=1\nshare.coordinator.state.topic.replication.factor=1\n"
             "group.initial.rebalance.delay.ms=0\n"
-            f"message.max.bytes={s.max_message_bytes + 100_000}\n"
+            f"message.max.bytes={2 * s.max_message_bytes + 200_000}\n"
         )
         (self.home / "log4j2.properties").write_text(
             "status=warn\nappender.file.type=File\nappender.file.name=file\n"

@@ -30,7 +30,7 @@ async def dead_letter(producer: AIOKafkaProducer, bad: list) -> None:
         headers = dead_letter_headers(message.topic, message.partition, message.offset, error)
         value = message.value if message.value is not None else b""
         futures.append(await producer.send(
-            dead_letter_topic(message.topic), value[: 2 * 1024 * 1024], key=message.key,
+            dead_letter_topic(message.topic), value, key=message.key,
             headers=headers + [(k, v) for k, v in (message.headers or ()) if not k.startswith(HEADER_PREFIX)],
         ))
     await asyncio.gather(*futures)

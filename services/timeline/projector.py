@@ -85,6 +85,7 @@ class Projector:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap, group_id=settings.consumer_group,
             enable_auto_commit=False, auto_offset_reset="earliest",
+            session_timeout_ms=6000, heartbeat_interval_ms=1500,
             max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=16 * 1024 * 1024,
         )
 
@@ -125,7 +126,12 @@ class Projector:
     async def run(self, until_caught_up: bool = False, stop: asyncio.Event | None = None) -> Progress:
         """Project until ``stop`` is set, or until stored offsets reach the end offsets."""
         stop = stop or asyncio.Event()
-        await self.consumer.start()
+        while True:
+            try:
+                await self.consumer.start()
+                break
+            except KafkaError as exc:
+                await self.backoff.wait("kafka", exc, self.progress)
         try:
             self.consumer.subscribe(event_topics(self.settings), listener=_SeekToStored(self))
             while not stop.is_set():
@@ -140,6 +146,7 @@ class Projector:
                     await self.project(batch)
                 if until_caught_up and not batch and await self.caught_up():
                     break
+            log.info("stopped", projected=self.progress.projected, batches=self.progress.batches)
         finally:
             await self.consumer.stop()
         return self.progress
@@ -184,8 +191,13 @@ class Projector:
             log.info("kafka commit skipped (offsets are kept in PostgreSQL)", error=str(exc))
 
     async def caught_up(self) -> bool:
-        """True when the stored offsets equal the end offsets of every partition."""
-        return not any((await lag(self.settings, self.pool, self.consumer)).values())
+        """True when the stored offsets equal the end offsets of every partition
+        (False while Kafka or PostgreSQL cannot tell)."""
+        try:
+            return not any((await lag(self.settings, self.pool, self.consumer)).values())
+        except (KafkaError, *TRANSIENT_DB_ERRORS) as exc:
+            log.info("cannot tell the lag yet", error=f"{type(exc).__name__}: {exc}")
+            return False
 
 
 async def lag(settings: Settings, pool: asyncpg.Pool, consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:

@@ -182,6 +182,7 @@ class Postgres:
         argv = list(cmd)
         if self.as_root:
             argv = ["runuser", "-u", "postgres", "--", *argv]
+            kw.setdefault("cwd", "/")  # the postgres user may not enter the caller's directory
         return subprocess.run(argv, check=check, **kw)
 
     def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:

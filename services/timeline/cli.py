@@ -221,6 +221,19 @@ def dlq_list(limit: int = typer.Option(100)) -> None:
     console.print(f"{len(rows)} dead letters")
 
 
+@dlq_app.command("redrive")
+def dlq_redrive() -> None:
+    """Publish the dead letters not yet redriven back to their original topics."""
+    from .bus.deadletter import redrive
+
+    async def run() -> int:
+        settings = _settings()
+        async with bootstrap.producer(settings) as producer:
+            return await redrive(settings, producer)
+
+    console.print(f"redrove {asyncio.run(run())} dead letters")
+
+
 @schemas_app.command("export")
 def schemas_export() -> None:
     """Write the JSON Schema of every event type to schemas/."""

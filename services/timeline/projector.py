@@ -82,6 +82,8 @@ class Projector:
         self.projection = settings.projection_name
         self.progress = Progress()
         self.backoff = Backoff()
+        # next offset per partition as last stored; a record below it was already handled
+        self.positions: dict[tuple[str, int], int] = {}
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap, group_id=settings.consumer_group,
             enable_auto_commit=False, auto_offset_reset="earliest",
@@ -115,12 +117,12 @@ class Projector:
                 break
             except TRANSIENT_DB_ERRORS as exc:
                 await self.backoff.wait("postgresql", exc, self.progress)
+        unknown = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
+        beginnings = await self.consumer.beginning_offsets(unknown) if unknown else {}
         for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset)
+            offset = stored.get((tp.topic, tp.partition), beginnings.get(tp, 0))
+            self.consumer.seek(tp, offset)
+            self.positions[(tp.topic, tp.partition)] = offset
         log.info("assigned", partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
 
     async def run(self, until_caught_up: bool = False, stop: asyncio.Event | None = None) -> Progress:
@@ -155,12 +157,17 @@ class Projector:
         """Dead-letter what cannot be decoded, then apply the rest and the offsets in one transaction."""
         records, bad, next_offsets = [], [], {}
         for tp, messages in batch.items():
+            done = self.positions.get((tp.topic, tp.partition), 0)
             for m in messages:
+                if m.offset < done:
+                    continue  # redelivered after a seek or a rebalance
                 next_offsets[(tp.topic, tp.partition)] = m.offset + 1
                 try:
                     records.append(Record(tp.topic, tp.partition, m.offset, decode(m.value, self.settings.max_message_bytes)))
                 except InvalidEvent as error:
                     bad.append((m, error))
+        if not next_offsets:
+            return
         while bad:
             try:
                 await dead_letter(self.producer, bad)
@@ -178,6 +185,7 @@ class Projector:
                 break
             except TRANSIENT_DB_ERRORS as exc:
                 await self.backoff.wait("postgresql", exc, self.progress)
+        self.positions.update(next_offsets)
         self.backoff.reset()
         self.progress.batches += 1
         self.progress.projected += fresh

@@ -1,0 +1,121 @@
+"""Corrections, retractions, a correction before its target, late events, and "as known at"."""
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.conftest import settings_env
+from tests.integration import harness
+from timeline import bootstrap, readers
+from timeline.events import BY_NAME
+
+pytestmark = pytest.mark.integration
+
+SOURCE = "urn:test:corrections"
+T1 = datetime(2018, 6, 26, 12, tzinfo=timezone.utc)
+T2 = datetime(2018, 6, 27, 12, tzinfo=timezone.utc)
+T3 = datetime(2018, 6, 28, 12, tzinfo=timezone.utc)
+
+
+def fact(id_: str, start: str, end: str | None = None, precision: str = "day", recorded=T1, summary=None):
+    return BY_NAME["border_decision"].envelope.model_validate({
+        "id": id_, "source": SOURCE, "type": "org.timeline.border_decision.v1",
+        "time": f"{start}T00:00:00Z", "recordedtime": recorded,
+        "data": {
+            "summary": summary or f"Border decision {id_}", "occurred_start": start, "occurred_end": end or start,
+            "date_precision": precision, "location": {"country_iso3": "JOR", "geo_precision": 3},
+            "actors": [{"actor_id": "jordan", "name": "Jordan", "role": "decider"}],
+            "sources": [{"publisher": "EA WorldView", "original_claimant": "Jordanian Government"}],
+            "border": "JOR-SYR", "decision": "close", "plover_type": "REJECT",
+        },
+    })
+
+
+def correction(id_: str, target: str, action: str, recorded, changes=None):
+    return BY_NAME["correction"].envelope.model_validate({
+        "id": id_, "source": SOURCE, "type": "org.timeline.correction.v1",
+        "time": recorded, "recordedtime": recorded,
+        "data": {"corrects_id": target, "corrects_type": "border_decision", "action": action,
+                 "changes": changes or {}, "reason": f"{action} by {id_}"},
+    })
+
+
+@pytest.fixture(scope="module")
+async def corrected(stack_settings):
+    events = [
+        fact("e1", "2018-06-20"),
+        correction("c1", "e1", "amend", T2, {"decision": "restrict", "summary": "Jordan restricts the border"}),
+        correction("c2", "e1", "retract", T3),
+        correction("c3", "e2", "amend", T3, {"summary": "Border reopened (corrected)", "decision": "reopen"}),
+        correction("c4", "e2", "amend", T3, {"decision": "fly"}),  # does not fit the schema: kept, rejected
+    ]
+    await harness.publish_events(stack_settings, events)
+    await harness.project_until_caught_up(stack_settings)
+    held = await harness.fetch(stack_settings, "SELECT id FROM pending_correction ORDER BY id")
+    assert [r["id"] for r in held] == ["c3", "c4"], "a correction before its target waits"
+    await harness.publish_events(stack_settings, [fact("e2", "2018-06-22", recorded=T2)])
+    await harness.project_until_caught_up(stack_settings)
+    return stack_settings
+
+
+async def _timeline(settings, **kw):
+    async with bootstrap.engine(settings) as engine:
+        return await readers.timeline(engine, readers.TimelineQuery(**kw))
+
+
+async def test_the_default_timeline_shows_latest_versions_without_retracted_events(corrected):
+    rows = await _timeline(corrected)
+    assert [(r["id"], r["version"], r["summary"]) for r in rows] == [("e2", 2, "Border reopened (corrected)")]
+    assert not await harness.fetch(corrected, "SELECT 1 FROM pending_correction")
+
+
+async def test_a_retracted_event_stays_visible_on_request(corrected):
+    rows = await _timeline(corrected, include_retracted=True)
+    assert [(r["id"], r["retracted"]) for r in rows] == [("e1", True), ("e2", False)]
+
+
+async def test_every_version_is_kept_with_the_time_it_became_known(corrected):
+    async with bootstrap.engine(corrected) as engine:
+        history = await readers.versions(engine, SOURCE, "e1")
+    assert [(v["version"], v["action"], v["known_at"], v["retracted"]) for v in history] == [
+        (1, "create", T1, False), (2, "amend", T2, False), (3, "retract", T3, True)]
+    assert history[1]["payload"]["decision"] == "restrict"
+    assert history[1]["reason"] == "amend by c1"
+
+
+async def test_a_correction_that_does_not_fit_is_kept_with_its_reason(corrected):
+    rows = await harness.fetch(corrected, "SELECT id, target_id, reason FROM rejected_correction")
+    assert [(r["id"], r["target_id"]) for r in rows] == [("c4", "e2")]
+    assert "decision" in rows[0]["reason"]
+
+
+@pytest.mark.parametrize("instant, expected", [
+    (T1, [("e1", 1, "Border decision e1")]),
+    (T2, [("e1", 2, "Jordan restricts the border"), ("e2", 1, "Border decision e2")]),
+    (T3, [("e2", 2, "Border reopened (corrected)")]),
+])
+async def test_as_of_gives_the_timeline_as_it_was_known(corrected, instant, expected):
+    rows = await _timeline(corrected, as_of=instant)
+    assert [(r["id"], r["version"], r["summary"]) for r in rows] == expected
+
+
+async def test_show_event_prints_the_history(corrected):
+    result = subprocess.run(["timeline", "show", "event", "e1", "--source", SOURCE],
+                            env={**settings_env(corrected), "COLUMNS": "250"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "retract" in result.stdout and "amend by c1" in result.stdout
+
+
+async def test_late_and_imprecise_events_take_their_chronological_place(stack_settings):
+    await harness.publish_events(stack_settings, [
+        fact("late-a", "2019-06-20"),
+        fact("late-b", "2019-06-10"),                                  # happened earlier, arrives later
+        fact("late-c", "2019-06-01", "2019-06-30", precision="month"),  # known only to the month
+        fact("late-d", "2019-06-10", "2019-06-16", precision="week"),   # same start as late-b, wider
+        fact("late-e", "2019-05-31"),
+    ])
+    await harness.project_until_caught_up(stack_settings)
+    rows = await _timeline(stack_settings, date_from=datetime(2019, 1, 1).date())
+    assert [r["id"] for r in rows] == ["late-e", "late-c", "late-b", "late-d", "late-a"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Optional
@@ -138,6 +139,7 @@ def seed(
 def project(
     until_caught_up: bool = typer.Option(False, "--until-caught-up", help="exit once every partition is projected"),
     allow_outdated: bool = typer.Option(False, help="run even if the views were built by another projection version"),
+    replay_if_outdated: bool = typer.Option(False, help="rebuild the views from the event log first when outdated"),
 ) -> None:
     """Consume the event topics and project them into PostgreSQL."""
     from .logs import configure_logging
@@ -147,8 +149,14 @@ def project(
     try:
         progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
     except ProjectionOutdated as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2)
+        if not replay_if_outdated:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2)
+        from .replay import replay as rebuild
+
+        err.print(f"{exc}; rebuilding from the event log")
+        asyncio.run(rebuild(_settings(), source="log"))
+        progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
     except KeyboardInterrupt:
         raise typer.Exit(130)
     console.print(f"projected {progress.projected} new events in {progress.batches} batches "
@@ -241,6 +249,43 @@ def schemas_export() -> None:
 
     for path in write_schemas(REPO_ROOT / "schemas"):
         console.print(f"wrote {path.relative_to(REPO_ROOT)}")
+
+
+@app.command()
+def replay(
+    source: str = typer.Option("kafka", help="kafka (from offset 0) or log (the PostgreSQL event log)"),
+    projection: str = typer.Option("all", help="all, event_log, timeline or actors"),
+    keep_old: bool = typer.Option(False, "--keep-old", help="keep the replaced tables in a <schema>_old_<time> schema"),
+) -> None:
+    """Rebuild views into shadow tables while the live ones serve, verify, then swap atomically."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .replay import ReplayRefused, replay as run
+
+    if source not in ("kafka", "log"):
+        raise typer.BadParameter("kafka or log", param_hint="--source")
+    columns = (TextColumn("replay"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+               TextColumn("{task.fields[rate]:,.0f} ev/s"), TextColumn("lag {task.fields[lag]:,.0f}"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("replay", total=0, rate=0, lag=0)
+        started = time.monotonic()
+
+        def on_progress(done: int, total: int) -> None:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            bar.update(task, completed=done, total=max(total, done), rate=rate, lag=max(total - done, 0))
+
+        try:
+            report = asyncio.run(run(_settings(), source, projection, keep_old, on_progress))
+        except ReplayRefused as exc:
+            err.print(f"[red]{exc}[/red]", highlight=False)
+            raise typer.Exit(1)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc))
+    for table, (live_rows, live_sum, new_rows, new_sum) in report.differences.items():
+        console.print(f"changed {table}: {live_rows} rows ({live_sum[:8]}) -> {new_rows} rows ({new_sum[:8]})")
+    console.print(f"replayed {report.events} events from {source} in {report.seconds:.1f} s; verified and swapped "
+                  f"{', '.join(report.tables)}" + (f"; old tables kept in {report.kept_old}" if report.kept_old else ""))
 
 
 @app.command()

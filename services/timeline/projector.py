@@ -29,6 +29,8 @@ log = structlog.get_logger("timeline.projector")
 TRANSIENT_DB_ERRORS = (
     OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.CannotConnectNowError,
+    # a replay swapped the tables under a cached statement: the batch is retried on the new ones
+    asyncpg.exceptions.InvalidCachedStatementError, asyncpg.exceptions.UndefinedTableError,
 )
 
 
@@ -153,7 +155,7 @@ class Projector:
             await self.consumer.stop()
         return self.progress
 
-    async def project(self, batch: dict) -> None:
+    async def project(self, batch: dict, commit_to_kafka: bool = True) -> None:
         """Dead-letter what cannot be decoded, then apply the rest and the offsets in one transaction."""
         records, bad, next_offsets = [], [], {}
         for tp, messages in batch.items():
@@ -190,7 +192,8 @@ class Projector:
         self.progress.batches += 1
         self.progress.projected += fresh
         self.progress.duplicates += len(todo) - fresh
-        await self._commit_for_lag_tools(next_offsets)
+        if commit_to_kafka:
+            await self._commit_for_lag_tools(next_offsets)
 
     async def _commit_for_lag_tools(self, next_offsets) -> None:
         try:

@@ -1,0 +1,233 @@
+"""Rebuilding the views from history while the live projector keeps serving.
+
+1. A shadow schema is created by the Alembic migrations (DDL stays in migrations/).
+2. The shadow is filled, from Kafka offset 0 or from the live event log, never past the
+   offsets the live projection has stored, in batches (memory stays flat).
+3. It catches up with what the live projector stored meanwhile, round after round.
+4. Then the live offsets table is locked (the live projector waits before its next batch),
+   the shadow catches up to exactly the live offsets, and is verified: row counts and
+   checksums of every view against the live views. The event log must always match; the
+   other views must match too unless the projection version changed (then the differences
+   are reported, as expected).
+5. The swap moves the live tables to an ``_old`` schema and the shadow tables into the live
+   schema, in the same transaction. The old tables are dropped unless kept.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from .bus.topics import event_topics
+from .config import Settings
+from .events import decode
+from .projections import VERSION, project_batch
+from .projections.records import Record
+from .projector import Projector
+from .store.checkpoints import load_offsets, store_offsets
+from .store.checksums import VIEWS, view_checksums
+from .store.engine import make_pool, migrate
+
+# Which tables each projection owns; `all` swaps every one of them.
+PROJECTIONS = {
+    "event_log": ["event_log"],
+    "timeline": ["timeline_entry", "timeline_version", "pending_correction", "rejected_correction"],
+    "actors": ["event_actor"],
+}
+
+
+class ReplayRefused(RuntimeError):
+    """The rebuild did not verify; nothing was swapped."""
+
+
+@dataclass
+class ReplayReport:
+    source: str
+    tables: list[str]
+    events: int = 0
+    seconds: float = 0.0
+    differences: dict[str, tuple] = field(default_factory=dict)
+    swapped: bool = False
+    kept_old: str | None = None
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+async def replay(settings: Settings, source: str = "kafka", projection: str = "all", keep_old: bool = False,
+                 on_progress: Progress | None = None, batch: int = 2000) -> ReplayReport:
+    """Rebuild ``projection`` (or all) into shadow tables, verify, and swap atomically."""
+    tables = [t for name, ts in PROJECTIONS.items() if projection in ("all", name) for t in ts]
+    if not tables:
+        raise ValueError(f"unknown projection {projection!r}: choose all, " + ", ".join(PROJECTIONS))
+    if source == "log" and "event_log" in tables and projection == "event_log":
+        raise ValueError("the event log cannot be rebuilt from itself: use --source kafka")
+    shadow = settings.model_copy(update={"db_schema": f"{settings.db_schema}_shadow",
+                                         "consumer_group": f"{settings.consumer_group}-replay"})
+    report = ReplayReport(source, tables)
+    started = time.monotonic()
+    live_pool = await make_pool(settings, size=2)
+    await _drop_schema(live_pool, shadow.db_schema)
+    await asyncio.to_thread(migrate, shadow)
+    shadow_pool = await make_pool(shadow, size=2)
+    try:
+        async with _Builder(shadow, shadow_pool, batch, on_progress) as builder:
+            if source == "log":
+                report.events += await builder.load_from_log(live_pool, settings.projection_name)
+            for _ in range(3):  # catch up without blocking the live projector
+                async with live_pool.acquire() as con:
+                    targets = await load_offsets(con, settings.projection_name)
+                report.events += await builder.catch_up(targets)
+            async with live_pool.acquire() as con, con.transaction():
+                await con.execute("LOCK TABLE projection_offset IN SHARE ROW EXCLUSIVE MODE")
+                targets = await load_offsets(con, settings.projection_name)
+                report.events += await builder.catch_up(targets)
+                stored_version = await con.fetchval(
+                    "SELECT version FROM projection_version WHERE projection = $1", settings.projection_name)
+                report.differences = await _differences(settings, shadow, tables)
+                must_match = ["event_log"] if stored_version not in (None, VERSION) else list(VIEWS)
+                failed = [t for t in report.differences if t in must_match]
+                if failed:
+                    raise ReplayRefused(_why(report.differences, failed))
+                report.kept_old = await _swap(con, settings.db_schema, shadow.db_schema, tables)
+                await con.execute(
+                    "INSERT INTO projection_version (projection, version) VALUES ($1, $2)"
+                    " ON CONFLICT (projection) DO UPDATE SET version = EXCLUDED.version",
+                    settings.projection_name, VERSION)
+            report.swapped = True
+    finally:
+        await shadow_pool.close()
+        await _drop_schema(live_pool, shadow.db_schema)
+        if report.kept_old and not keep_old:
+            await _drop_schema(live_pool, report.kept_old)
+            report.kept_old = None
+        await live_pool.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+class _Builder:
+    """Fills the shadow schema, never beyond given offsets."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, batch: int, on_progress: Progress | None):
+        self.settings, self.pool, self.batch, self.on_progress = settings, pool, batch, on_progress
+        self.projector = Projector(settings, pool, producer=None)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                         max_partition_fetch_bytes=8 * 1024 * 1024)
+        self.done = 0
+
+    async def __aenter__(self) -> "_Builder":
+        from .bus.producer import make_producer
+
+        self.projector.producer = make_producer(self.settings)
+        await self.projector.producer.start()
+        await self.consumer.start()
+        self.partitions = [TopicPartition(t, p) for t in event_topics(self.settings)
+                           for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        if not self.partitions:
+            await self.consumer._client.force_metadata_update()
+            self.partitions = [TopicPartition(t, p) for t in event_topics(self.settings)
+                               for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        self.consumer.assign(self.partitions)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.consumer.stop()
+        await self.projector.producer.stop()
+
+    async def load_from_log(self, live: asyncpg.Pool, projection: str) -> int:
+        """Project the live event log, read in one snapshot, then take its stored offsets."""
+        count = 0
+        async with live.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
+            targets = await load_offsets(con, projection)
+            total = await con.fetchval("SELECT count(*) FROM event_log")
+            chunk: list[Record] = []
+            async for row in con.cursor(
+                "SELECT topic, kafka_partition, kafka_offset, envelope FROM event_log"
+                " ORDER BY topic, kafka_partition, kafka_offset", prefetch=self.batch,
+            ):
+                chunk.append(Record(row["topic"], row["kafka_partition"], row["kafka_offset"],
+                                    decode(row["envelope"].encode())))
+                if len(chunk) >= self.batch:
+                    count += await self._apply(chunk, total)
+                    chunk = []
+            count += await self._apply(chunk, total)
+        async with self.pool.acquire() as con, con.transaction():
+            await con.executemany(
+                "INSERT INTO projection_offset (projection, topic, kafka_partition, next_offset)"
+                " VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+                [(self.settings.projection_name, t, p) for t, p in targets])
+            await store_offsets(con, self.settings.projection_name, targets)
+        return count
+
+    async def _apply(self, chunk: list[Record], total: int) -> int:
+        if not chunk:
+            return 0
+        async with self.pool.acquire() as con, con.transaction():
+            n = await project_batch(con, chunk)
+        self.done += len(chunk)
+        if self.on_progress:
+            self.on_progress(self.done, total)
+        return n
+
+    async def catch_up(self, targets: dict[tuple[str, int], int]) -> int:
+        """Project from the shadow's stored offsets up to ``targets`` (exclusive), no further."""
+        async with self.pool.acquire() as con:
+            stored = await load_offsets(con, self.settings.projection_name)
+        begins = await self.consumer.beginning_offsets(self.partitions)
+        position = {}
+        for tp in self.partitions:
+            position[tp] = stored.get((tp.topic, tp.partition), begins[tp])
+            self.consumer.seek(tp, position[tp])
+        self.projector.positions = {(tp.topic, tp.partition): o for tp, o in position.items()}
+        before = self.projector.progress.projected
+        total = self.done + sum(max(0, targets.get((tp.topic, tp.partition), 0) - position[tp]) for tp in position)
+        while True:
+            open_ = [tp for tp in self.partitions if position[tp] < targets.get((tp.topic, tp.partition), 0)]
+            if not open_:
+                return self.projector.progress.projected - before
+            fetched = await self.consumer.getmany(*open_, timeout_ms=500, max_records=self.batch)
+            bounded = {}
+            for tp, messages in fetched.items():
+                limit = targets.get((tp.topic, tp.partition), 0)
+                kept = [m for m in messages if m.offset < limit]
+                if kept:
+                    bounded[tp] = kept
+                    position[tp] = kept[-1].offset + 1
+                    self.done += len(kept)
+            if bounded:
+                await self.projector.project(bounded, commit_to_kafka=False)
+                if self.on_progress:
+                    self.on_progress(self.done, total)
+
+
+async def _differences(live: Settings, shadow: Settings, tables: list[str]) -> dict[str, tuple]:
+    """Per view: (live rows, shadow rows, live checksum, shadow checksum), only where they differ."""
+    views = {t: VIEWS[t] for t in tables}
+    a, b = await view_checksums(live, views), await view_checksums(shadow, views)
+    return {t: (*a[t], *b[t]) for t in tables if a[t] != b[t]}
+
+
+def _why(differences: dict[str, tuple], failed: list[str]) -> str:
+    lines = [f"{t}: live {d[0]} rows ({d[1][:8]}), rebuilt {d[2]} rows ({d[3][:8]})"
+             for t, d in differences.items() if t in failed]
+    return "the rebuild does not match the live views, nothing was swapped:\n  " + "\n  ".join(lines)
+
+
+async def _swap(con: asyncpg.Connection, live: str, shadow: str, tables: list[str]) -> str:
+    """Move the live tables out and the shadow tables in, inside the caller's transaction."""
+    old = f"{live}_old_{int(time.time())}"
+    await con.execute(f'CREATE SCHEMA "{old}"')
+    for table in tables:
+        await con.execute(f'ALTER TABLE "{live}"."{table}" SET SCHEMA "{old}"')
+        await con.execute(f'ALTER TABLE "{shadow}"."{table}" SET SCHEMA "{live}"')
+    return old
+
+
+async def _drop_schema(pool: asyncpg.Pool, schema: str) -> None:
+    async with pool.acquire() as con:
+        await con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -289,6 +289,28 @@ def replay(
 
 
 @app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="default TIMELINE_API_HOST"),
+    port: Optional[int] = typer.Option(None, help="default TIMELINE_API_PORT"),
+) -> None:
+    """Serve the HTTP API (read, ingest, health, lag, metrics)."""
+    import uvicorn
+
+    from .api import create_app
+
+    s = _settings()
+    uvicorn.run(create_app(s), host=host or s.api_host, port=port or s.api_port, log_level="info")
+
+
+@schemas_app.command("openapi")
+def schemas_openapi() -> None:
+    """Write the OpenAPI document of the HTTP API to schemas/openapi.json."""
+    from .api.openapi import write_openapi
+
+    console.print(f"wrote {write_openapi().relative_to(REPO_ROOT)}")
+
+
+@app.command()
 def checksum() -> None:
     """Print row counts and checksums of every view."""
     from .store.checksums import view_checksums

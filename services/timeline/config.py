@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     max_message_bytes: int = 1_000_000
     stack_dir: Path = REPO_ROOT / ".stack"
     kafka_heap: str = "768m"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    # "key:scope+scope;key:scope". The defaults are for the local stack only: set your own.
+    api_keys: str = "local-reader:read;local-publisher:read+publish"
+    api_max_body_bytes: int = 5_000_000
+    api_max_batch: int = 1000
+
+    @cached_property
+    def api_key_scopes(self) -> dict[str, frozenset[str]]:
+        """API key -> its scopes."""
+        pairs = (item.split(":", 1) for item in self.api_keys.split(";") if ":" in item)
+        return {key.strip(): frozenset(s.strip() for s in scopes.split("+")) for key, scopes in pairs}
 
     @cached_property
     def sqlalchemy_url(self) -> str:

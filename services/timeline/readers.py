@@ -13,7 +13,8 @@ ORDER = "occurred_start, occurred_end, source, id"
 
 @dataclass(frozen=True)
 class TimelineQuery:
-    """Filters of the timeline. ``as_of`` gives the timeline as it was known at that instant."""
+    """Filters of the timeline. ``as_of`` gives the timeline as it was known at that instant;
+    ``after`` is a keyset cursor (occurred_start, occurred_end, source, id) of the last row seen."""
 
     actor_id: str | None = None
     type: str | None = None
@@ -21,27 +22,48 @@ class TimelineQuery:
     date_to: date | None = None
     as_of: datetime | None = None
     include_retracted: bool = False
+    country_iso3: str | None = None
+    admin1: str | None = None
+    claimant: str | None = None
+    publisher: str | None = None
+    text: str | None = None
+    after: tuple | None = None
     limit: int = 1000
+
+
+COLUMNS = (
+    "source, id, version, type, occurred_start, occurred_end, date_precision, country_iso3, admin1,"
+    " location_name, summary, actor_ids, publishers, claimants, retracted, known_at"
+)
+
+
+def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
+    where, params = [], {}
+    simple = {"actor_id": ":actor_id = ANY(actor_ids)", "type": "type = :type",
+              "country_iso3": "country_iso3 = :country_iso3", "admin1": "admin1 = :admin1",
+              "claimant": ":claimant = ANY(claimants)", "publisher": ":publisher = ANY(publishers)",
+              "date_from": "occurred_end >= :date_from", "date_to": "occurred_start <= :date_to"}
+    for name, clause in simple.items():
+        value = getattr(q, name)
+        if value is not None:
+            where.append(clause)
+            params[name] = value
+    if q.text:
+        where.append("summary ILIKE :text")
+        params["text"] = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if not q.include_retracted:
+        where.append("NOT retracted")
+    if q.after is not None:
+        where.append("(occurred_start, occurred_end, source, id) > (:a_start, :a_end, :a_source, :a_id)")
+        params.update(a_start=q.after[0], a_end=q.after[1], a_source=q.after[2], a_id=q.after[3])
+    return where, params
 
 
 async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]]:
     """The chronological timeline: by interval start, then interval end (narrower first), then
     (source, id), so events known only to the week or month sort stably among exact ones."""
-    where, params = [], {"limit": q.limit}
-    if q.actor_id:
-        where.append(":actor = ANY(actor_ids)")
-        params["actor"] = q.actor_id
-    if q.type:
-        where.append("type = :type")
-        params["type"] = q.type
-    if q.date_from:
-        where.append("occurred_end >= :date_from")
-        params["date_from"] = q.date_from
-    if q.date_to:
-        where.append("occurred_start <= :date_to")
-        params["date_to"] = q.date_to
-    if not q.include_retracted:
-        where.append("NOT retracted")
+    where, params = _filters(q)
+    params["limit"] = q.limit
     if q.as_of is None:
         source = "timeline_entry"
     else:
@@ -51,9 +73,8 @@ async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]
         )
         params["as_of"] = q.as_of
     sql = (
-        f"SELECT source, id, version, type, occurred_start, occurred_end, date_precision, country_iso3, admin1,"
-        f" location_name, summary, actor_ids, publishers, claimants, retracted, known_at FROM {source}"
-        f" {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {ORDER} LIMIT :limit"
+        f"SELECT {COLUMNS} FROM {source} {'WHERE ' + ' AND '.join(where) if where else ''}"
+        f" ORDER BY {ORDER} LIMIT :limit"
     )
     async with engine.connect() as con:
         return [dict(r._mapping) for r in await con.execute(text(sql), params)]

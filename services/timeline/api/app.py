@@ -1,0 +1,131 @@
+"""The HTTP API: read endpoints, ingestion, health, lag and Prometheus metrics.
+
+Request bodies over ``api_max_body_bytes`` are refused with 413 by FastAPI's own body limit."""
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+from ..bus.producer import make_producer
+from ..bus.topics import event_topics
+from ..config import Settings
+from ..store.engine import make_engine
+from . import ingest, reads
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    ingested: Counter
+
+    @classmethod
+    def create(cls) -> "Metrics":
+        registry = CollectorRegistry()
+        return cls(
+            registry,
+            Counter("timeline_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry),
+            Histogram("timeline_http_request_seconds", "HTTP request latency", ["route"], registry=registry),
+            Counter("timeline_ingested_events_total", "events accepted over HTTP", registry=registry),
+        )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The application; engine and Kafka clients are made when it starts, not at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = make_engine(settings)
+        app.state.producer = make_producer(settings)
+        app.state.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+        await app.state.producer.start()
+        await app.state.consumer.start()
+        try:
+            yield
+        finally:
+            await app.state.consumer.stop()
+            await app.state.producer.stop()
+            await app.state.engine.dispose()
+
+    app = FastAPI(title="timeline", version="1.0.0", lifespan=lifespan, max_body_size=settings.api_max_body_bytes,
+                  description="Read and ingest the event-sourced conflict timeline. Send an API key in X-API-Key.")
+    app.state.settings = settings
+    app.state.metrics = Metrics.create()
+    app.include_router(reads.router)
+    app.include_router(ingest.router)
+    _operations(app)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        app.state.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        app.state.metrics.latency.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    return app
+
+
+def _operations(app: FastAPI) -> None:
+    @app.get("/health/live", tags=["operations"])
+    async def live() -> dict:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["operations"], responses={503: {"description": "a dependency is unreachable"}})
+    async def ready(request: Request) -> JSONResponse:
+        """Kafka and PostgreSQL are reachable."""
+        checks = {"postgresql": await _check(_pg(request)), "kafka": await _check(_kafka(request))}
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/lag", tags=["operations"])
+    async def lag(request: Request) -> dict:
+        """Per partition: end offset, stored offset, and the projector's lag."""
+        settings = request.app.state.settings
+        consumer = request.app.state.consumer
+        await consumer._client.force_metadata_update()
+        parts = [TopicPartition(t, p) for t in event_topics(settings) for p in sorted(consumer.partitions_for_topic(t) or ())]
+        ends = await consumer.end_offsets(parts) if parts else {}
+        async with request.app.state.engine.connect() as con:
+            rows = await con.execute(text("SELECT topic, kafka_partition, next_offset FROM projection_offset"
+                                          " WHERE projection = :p"), {"p": settings.projection_name})
+            stored = {(r.topic, r.kafka_partition): r.next_offset for r in rows}
+        partitions = [{"topic": tp.topic, "partition": tp.partition, "end_offset": end,
+                       "stored_offset": stored.get((tp.topic, tp.partition), 0),
+                       "lag": end - stored.get((tp.topic, tp.partition), 0)} for tp, end in sorted(ends.items())]
+        return {"total_lag": sum(p["lag"] for p in partitions), "partitions": partitions}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _check(probe) -> str:
+    try:
+        await asyncio.wait_for(probe, 3)
+        return "ok"
+    except Exception as exc:  # any failure means not ready; the reason is reported
+        return f"{type(exc).__name__}: {exc}"[:200]
+
+
+async def _pg(request: Request) -> None:
+    async with request.app.state.engine.connect() as con:
+        await con.execute(text("SELECT 1"))
+
+
+async def _kafka(request: Request) -> None:
+    ok = await request.app.state.producer.client.fetch_all_metadata()
+    if not ok.brokers():
+        raise ConnectionError("no broker answered")

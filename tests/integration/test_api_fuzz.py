@@ -50,5 +50,5 @@ def test_no_input_gives_a_server_error(server, tmp_path):
         capture_output=True, text=True, timeout=900, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    passed = re.search(r"(\d+) passed", result.stdout)
-    assert passed and int(passed.group(1)) >= 100, result.stdout[-3000:]
+    passed = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
+    assert passed and int(passed.group(2)) == int(passed.group(1)) >= 100, result.stdout[-3000:]

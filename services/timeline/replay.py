@@ -72,6 +72,7 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
     started = time.monotonic()
     live_pool = await make_pool(settings, size=2)
     await _drop_schema(live_pool, shadow.db_schema)
+    await _drop_schema(live_pool, f"{shadow.db_schema}_reporting")
     await asyncio.to_thread(migrate, shadow)
     shadow_pool = await make_pool(shadow, size=2)
     try:
@@ -102,6 +103,7 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
     finally:
         await shadow_pool.close()
         await _drop_schema(live_pool, shadow.db_schema)
+        await _drop_schema(live_pool, f"{shadow.db_schema}_reporting")  # made by the shadow's migrations
         if report.kept_old and not keep_old:
             await _drop_schema(live_pool, report.kept_old)
             report.kept_old = None
@@ -219,13 +221,35 @@ def _why(differences: dict[str, tuple], failed: list[str]) -> str:
 
 
 async def _swap(con: asyncpg.Connection, live: str, shadow: str, tables: list[str]) -> str:
-    """Move the live tables out and the shadow tables in, inside the caller's transaction."""
+    """Move the live tables out and the shadow tables in, inside the caller's transaction.
+
+    Views bind to tables, not names: the views that read the swapped tables (the reporting
+    schema) are re-created from their own definitions so that they read the new tables."""
+    views = await _dependent_views(con, live, tables)
     old = f"{live}_old_{int(time.time())}"
     await con.execute(f'CREATE SCHEMA "{old}"')
     for table in tables:
         await con.execute(f'ALTER TABLE "{live}"."{table}" SET SCHEMA "{old}"')
         await con.execute(f'ALTER TABLE "{shadow}"."{table}" SET SCHEMA "{live}"')
+    for schema, name, definition in views:
+        await con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS {definition}')
     return old
+
+
+async def _dependent_views(con: asyncpg.Connection, live: str, tables: list[str]) -> list[tuple[str, str, str]]:
+    """(schema, name, definition with schema-qualified names) of every view reading ``tables``."""
+    await con.execute("SET LOCAL search_path TO pg_catalog")  # makes pg_get_viewdef qualify every name
+    try:
+        rows = await con.fetch(
+            "SELECT DISTINCT vn.nspname AS schema, v.relname AS name, pg_get_viewdef(v.oid) AS definition, v.oid"
+            " FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid"
+            " JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace"
+            " JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace"
+            " WHERE v.relkind = 'v' AND tn.nspname = $1 AND t.relname = ANY($2::text[]) AND v.oid <> t.oid"
+            " ORDER BY v.oid", live, tables)
+    finally:
+        await con.execute(f'SET LOCAL search_path TO "{live}"')
+    return [(r["schema"], r["name"], r["definition"]) for r in rows]
 
 
 async def _drop_schema(pool: asyncpg.Pool, schema: str) -> None:

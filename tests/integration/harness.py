@@ -24,6 +24,7 @@ async def drop(settings) -> None:
     con = await asyncpg.connect(settings.database_url)
     try:
         await con.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+        await con.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}_reporting" CASCADE')
     finally:
         await con.close()
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)

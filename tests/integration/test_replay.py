@@ -37,9 +37,12 @@ async def test_a_replay_verifies_and_swaps_with_equal_checksums(history, source)
     assert await view_checksums(settings) == before
     assert before["event_log"][0] == total
     assert seen and seen[-1][0] >= total, "progress reached the end"
-    schemas = await harness.fetch(settings, "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-                                  settings.db_schema + "_%")
+    schemas = await harness.fetch(settings, "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1"
+                                            " AND nspname <> $2", settings.db_schema + "_%",
+                                  settings.db_schema + "_reporting")
     assert not schemas, "shadow and old tables are dropped after the swap"
+    reporting = await harness.fetch(settings, f'SELECT count(*) AS n FROM "{settings.db_schema}_reporting".timeline')
+    assert reporting[0]["n"] > 0, "the reporting views read the swapped tables"
 
 
 async def test_one_projection_alone_and_old_tables_kept_on_request(history):

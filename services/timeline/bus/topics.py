@@ -30,6 +30,16 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+def changes_topic(settings: Settings) -> str:
+    """The change feed: what changed in the views, one partition so that its order is total."""
+    return f"{settings.topic_prefix}.changes.v1"
+
+
+def alerts_topic(settings: Settings) -> str:
+    """Alerts of the border-alerts service."""
+    return f"{settings.topic_prefix}.alerts.border.v1"
+
+
 def event_topics(settings: Settings) -> list[str]:
     return [event_topic(settings, t.name) for t in FACT_TYPES]
 
@@ -40,6 +50,8 @@ def all_topics(settings: Settings) -> list[TopicSpec]:
     for name in event_topics(settings):
         specs.append(TopicSpec(name, settings.topic_partitions, LOG_CONFIG))
         specs.append(TopicSpec(dead_letter_topic(name), 1, LOG_CONFIG))
+    specs.append(TopicSpec(changes_topic(settings), 1, LOG_CONFIG))
+    specs.append(TopicSpec(alerts_topic(settings), 1, LOG_CONFIG))
     return specs
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from ..events import BY_NAME, Envelope
 from ..events.payloads import Correction
-from . import actors
+from . import actors, changes
 
 COLUMNS = (
     "type, occurred_start, occurred_end, date_precision, country_iso3, admin1, location_name, summary,"
@@ -59,13 +59,16 @@ async def create_facts(con: asyncpg.Connection, events: list[Envelope]) -> None:
     """Version 1 of each new fact, its timeline entry and its actors, in bulk."""
     if not events:
         return
-    versions, entries = [], []
+    versions, entries, outbox = [], [], []
     for e in events:
-        cols = _columns(e.type_name, e.data.model_dump(mode="json", exclude_none=True))
+        payload = e.data.model_dump(mode="json", exclude_none=True)
+        cols = _columns(e.type_name, payload)
         versions.append((e.source, e.id, 1, e.recordedtime, "create", e.source, e.id, None, False, *cols))
         entries.append((e.source, e.id, 1, e.recordedtime, e.recordedtime, False, *cols))
+        outbox.append(changes.change("created", e.source, e.id, 1, e.type_name, e.recordedtime, payload))
     await con.executemany(INSERT_VERSION, versions)
     await con.executemany(UPSERT_ENTRY, entries)
+    await changes.record(con, outbox)
     await actors.replace(con, [(e.source, e.id, e.data.model_dump(mode="json")["actors"]) for e in events])
 
 
@@ -105,6 +108,8 @@ async def apply_correction(con: asyncpg.Connection, correction: Envelope) -> boo
     )
     await con.execute(UPSERT_ENTRY, source, id_, version, current["first_known_at"], known_at, retracted, *cols)
     await actors.replace(con, [(source, id_, payload["actors"])])
+    kind = "retracted" if data.action == "retract" else "amended"
+    await changes.record(con, [changes.change(kind, source, id_, version, current["type"], known_at, payload)])
     return True
 
 

@@ -1,0 +1,83 @@
+"""The outbox relay: publishes the change outbox to the change-feed topic, exactly once, in order.
+
+The projector writes each change to ``change_outbox`` in the same transaction as the views.
+The relay sends rows in ``seq`` order with an idempotent producer to a one-partition topic,
+waits for the acknowledgements, then deletes them. After a crash it reads the last record on
+the topic, whose ``seq`` says what was already published, and deletes those rows instead of
+sending them again. One relay runs at a time (a PostgreSQL advisory lock).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from ..config import Settings
+from .topics import changes_topic
+
+log = structlog.get_logger("timeline.relay")
+LOCK_KEY = 0x74696D656C696E65  # "timeline"
+
+
+async def last_published_seq(settings: Settings) -> int:
+    """The ``seq`` of the last change on the topic (0 when empty)."""
+    tp = TopicPartition(changes_topic(settings), 0)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        if end == 0:
+            return 0
+        consumer.seek(tp, end - 1)
+        while True:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            for message in batch.get(tp, []):
+                if message.offset == end - 1:
+                    return int(json.loads(message.value)["seq"])
+    finally:
+        await consumer.stop()
+
+
+async def relay_batch(con: asyncpg.Connection, producer: AIOKafkaProducer, settings: Settings, size: int = 500) -> int:
+    """Publish the oldest ``size`` changes, wait for Kafka, delete them; return how many."""
+    rows = await con.fetch("SELECT seq, key, change FROM change_outbox ORDER BY seq LIMIT $1", size)
+    if not rows:
+        return 0
+    topic = changes_topic(settings)
+    futures = []
+    for row in rows:
+        body = {"seq": row["seq"], **json.loads(row["change"])}
+        value = json.dumps(body, sort_keys=True).encode()
+        futures.append(await producer.send(topic, value, key=row["key"].encode(),
+                                           headers=[("content-type", b"application/json")]))
+    await asyncio.gather(*futures)
+    await con.execute("DELETE FROM change_outbox WHERE seq <= $1", rows[-1]["seq"])
+    return len(rows)
+
+
+async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+                    stop: asyncio.Event | None = None, until_empty: bool = False) -> int:
+    """Relay until ``stop`` (or until the outbox is empty when ``until_empty``)."""
+    stop = stop or asyncio.Event()
+    total = 0
+    async with pool.acquire() as con:
+        if not await con.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+            raise RuntimeError("another relay is running for this database")
+        try:
+            done = await last_published_seq(settings)
+            skipped = await con.execute("DELETE FROM change_outbox WHERE seq <= $1", done)
+            log.info("relay resumes", last_published_seq=done, already_published=skipped)
+            while not stop.is_set():
+                sent = await relay_batch(con, producer, settings)
+                total += sent
+                if not sent:
+                    if until_empty:
+                        break
+                    await asyncio.sleep(0.2)
+        finally:
+            await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+    return total

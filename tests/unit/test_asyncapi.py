@@ -61,7 +61,7 @@ def test_every_event_topic_and_dead_letter_topic_is_a_channel(document):
     topics = event_topics(settings)
     assert topics == [f"timeline.{t.name}.v1" for t in FACT_TYPES]
     addresses = sorted(c["address"] for c in document["channels"].values())
-    assert addresses == sorted([*topics, *(dead_letter_topic(t) for t in topics)])
+    assert addresses == sorted([*topics, *(dead_letter_topic(t) for t in topics), "timeline.changes.v1"])
     for topic in addresses:
         assert _channel(document, topic)["bindings"]["kafka"]["topic"] == topic
 
@@ -112,7 +112,7 @@ def test_the_projector_receives_every_event_topic_in_its_group(document):
     for op in receives:
         assert op["bindings"]["kafka"]["groupId"]["enum"] == [settings.consumer_group]
     sends = sorted(op["channel"]["$ref"] for op in document["operations"].values() if op["action"] == "send")
-    assert len(sends) == 2 * len(FACT_TYPES)
+    assert len(sends) == 2 * len(FACT_TYPES) + 1  # event and dead-letter topics, and the change feed
 
 
 def test_every_reference_resolves(document):

@@ -77,7 +77,25 @@ TopicSource = Callable[[Settings], Iterable[DocumentedTopic]]
 # change feed ``<prefix>.changes.v1``) is added by appending a function that returns its
 # DocumentedTopic(s) for the given settings; build_asyncapi and the exported file (and so the
 # drift test) pick it up. ``build_asyncapi(settings, extra_topics=...)`` overrides this list.
-EXTRA_TOPICS: list[TopicSource] = []
+def change_feed_docs(settings: Settings) -> list[DocumentedTopic]:
+    """The change feed, written by `timeline relay` from the projector's outbox."""
+    from .relay import ChangeMessage
+    from .topics import changes_topic
+
+    spec = {s.name: s for s in all_topics(settings)}[changes_topic(settings)]
+    return [DocumentedTopic(
+        name=spec.name, payload=ChangeMessage,
+        description=("What changed in the views: one message per created, amended or retracted timeline entry, "
+                     "written to the change_outbox table in the projector's transaction and relayed by "
+                     "`timeline relay` exactly once and in order (one partition; `seq` is the total order)."),
+        content_type="application/json", message_description="A change of one timeline entry.",
+        headers={"type": "object", "properties": {"content-type": _string("application/json")}},
+        key={"type": "string", "description": "the id of the changed event"},
+        partitions=spec.partitions, config=spec.config,
+    )]
+
+
+EXTRA_TOPICS: list[TopicSource] = [change_feed_docs]
 
 
 def exported_settings() -> Settings:

@@ -11,14 +11,37 @@ from __future__ import annotations
 import asyncio
 import json
 
+from datetime import date, datetime
+from typing import Literal
+
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import BaseModel
 
 from ..config import Settings
 from .topics import changes_topic
 
 log = structlog.get_logger("timeline.relay")
+
+
+class ChangeMessage(BaseModel):
+    """One change of the views, as the change feed carries it (key = the event id)."""
+
+    seq: int  # total order of changes; a subscriber that stores it sees each change once
+    kind: Literal["created", "amended", "retracted"]
+    source: str
+    id: str
+    version: int
+    type: str
+    known_at: datetime
+    occurred_start: date
+    occurred_end: date
+    summary: str
+    country_iso3: str
+    actor_ids: list[str]
+    border: str | None = None
+    decision: str | None = None
 LOCK_KEY = 0x74696D656C696E65  # "timeline"
 
 

@@ -1,0 +1,100 @@
+"""The change feed: written in the projector's transaction, relayed exactly once and in order,
+and used by the border-alerts service on the real broker."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from border_alerts import build_app
+from tests.conftest import SEEDS
+from tests.integration import harness
+from timeline import bootstrap
+from timeline.bus.relay import run_relay
+from timeline.bus.topics import alerts_topic, changes_topic
+from timeline.events import BY_NAME
+from timeline.events.jsonl import read_events
+from timeline.store.engine import make_pool
+
+pytestmark = pytest.mark.integration
+
+
+async def read_topic(settings, topic: str) -> list[dict]:
+    tp = TopicPartition(topic, 0)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        consumer.seek(tp, 0)
+        out = []
+        while len(out) < end:
+            for m in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                out.append(json.loads(m.value))
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def relay(settings) -> int:
+    pool = await make_pool(settings, size=1)
+    try:
+        async with bootstrap.producer(settings) as producer:
+            return await run_relay(settings, pool, producer, until_empty=True)
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="module")
+async def fed(stack_settings):
+    seeds, _ = read_events(SEEDS.read_text().splitlines())
+    border = next(e for e in seeds if e.type_name == "border_decision" and e.data.decision == "refuse_entry")
+    retract = BY_NAME["correction"].envelope.model_validate({
+        "id": "cf-retract", "source": border.source, "type": "org.timeline.correction.v1",
+        "time": "2018-06-28T00:00:00Z", "recordedtime": "2018-06-28T00:00:00Z",
+        "data": {"corrects_id": border.id, "corrects_type": "border_decision", "action": "retract", "reason": "test"}})
+    await harness.publish_events(stack_settings, seeds + [retract])
+    await harness.project_until_caught_up(stack_settings)
+    return stack_settings, seeds
+
+
+async def test_every_view_change_is_relayed_once_in_order(fed):
+    settings, seeds = fed
+    assert await relay(settings) == len(seeds) + 1
+    assert await relay(settings) == 0  # nothing twice
+    changes = await read_topic(settings, changes_topic(settings))
+    assert [c["seq"] for c in changes] == sorted(c["seq"] for c in changes)
+    assert len({c["seq"] for c in changes}) == len(changes) == len(seeds) + 1
+    assert sum(c["kind"] == "created" for c in changes) == len(seeds)
+    assert [c["kind"] for c in changes if c["kind"] != "created"] == ["retracted"]
+    assert not await harness.fetch(settings, "SELECT 1 FROM change_outbox")
+
+
+async def test_a_relay_that_died_after_publishing_does_not_publish_again(fed):
+    settings, _ = fed
+    before = await read_topic(settings, changes_topic(settings))
+    # the state a crash between Kafka's acknowledgement and the DELETE leaves behind
+    await harness.fetch(settings, "INSERT INTO change_outbox (seq, key, change) VALUES ($1, 'k', '{}'::jsonb)",
+                        before[-1]["seq"])
+    assert await relay(settings) == 0
+    assert len(await read_topic(settings, changes_topic(settings))) == len(before)
+
+
+async def test_border_alerts_service_alerts_on_closures(fed):
+    settings, seeds = fed
+    app, broker = build_app(settings)
+    expected = sum(1 for e in seeds if e.type_name == "border_decision"
+                   and e.data.decision in {"close", "restrict", "refuse_entry", "expel", "seal_off_area"})
+    await broker.start()
+    try:
+        async def alerts():
+            return len(await read_topic(settings, alerts_topic(settings))) >= expected
+        await harness.wait_for(alerts, timeout=60, what=f"{expected} border alerts")
+    finally:
+        await broker.stop()
+    got = await read_topic(settings, alerts_topic(settings))
+    assert len(got) == expected
+    assert {a["decision"] for a in got} <= {"close", "restrict", "refuse_entry", "expel", "seal_off_area"}
+    assert len({a["change_seq"] for a in got}) == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 

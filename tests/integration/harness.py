@@ -87,3 +87,17 @@ async def wait_for(predicate, timeout: float = 60, what: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+async def seed_and_project(settings) -> None:
+    """`timeline seed` (actor registry and the seed article's events), then project them all."""
+    import subprocess
+
+    from tests.conftest import ACTORS, SEEDS, settings_env
+
+    result = await asyncio.to_thread(
+        subprocess.run, ["timeline", "seed", "--actors", str(ACTORS), "--events", str(SEEDS)],
+        env=settings_env(settings), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    await project_until_caught_up(settings)

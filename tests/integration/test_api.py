@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import httpx
 import pytest
 
-from tests.conftest import ACTORS, SEEDS, settings_env
+from tests.conftest import SEEDS
 from tests.integration import harness
 from timeline.api import create_app
 
@@ -19,10 +18,7 @@ SEED_COUNT = len(SEEDS.read_text().splitlines())
 
 @pytest.fixture(scope="module")
 async def api(stack_settings):
-    result = subprocess.run(["timeline", "seed", "--actors", str(ACTORS), "--events", str(SEEDS)],
-                            env=settings_env(stack_settings), capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    await harness.project_until_caught_up(stack_settings)
+    await harness.seed_and_project(stack_settings)
     app = create_app(stack_settings.model_copy(update={"api_max_body_bytes": 200_000, "api_max_batch": 5}))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:

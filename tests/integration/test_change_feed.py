@@ -2,7 +2,6 @@
 and used by the border-alerts service on the real broker."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest

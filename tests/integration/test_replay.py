@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ACTORS, SEEDS, settings_env
+from tests.conftest import SEEDS, settings_env
 from tests.integration import harness
 from timeline import bootstrap
 from timeline.events.jsonl import read_events

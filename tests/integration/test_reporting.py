@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from tests.conftest import ACTORS, ROOT, SEEDS, isolated_settings, settings_env
+from tests.conftest import ROOT, SEEDS, isolated_settings, settings_env
 from tests.integration import harness
 from timeline.events.jsonl import read_events
 
@@ -69,12 +69,7 @@ async def drop_schemas(settings) -> None:
 
 @pytest.fixture(scope="module")
 async def seeded(stack_settings):
-    result = subprocess.run(
-        ["timeline", "seed", "--actors", str(ACTORS), "--events", str(SEEDS)],
-        env=settings_env(stack_settings), capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    await harness.project_until_caught_up(stack_settings)
+    await harness.seed_and_project(stack_settings)
     yield stack_settings
     # the harness drops the internal schema (and with it the views); the reporting schema is ours
     con = await asyncpg.connect(stack_settings.database_url)

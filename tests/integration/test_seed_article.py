@@ -9,7 +9,7 @@ import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
 
-from tests.conftest import ACTORS, SEEDS, settings_env
+from tests.conftest import SEEDS, settings_env
 from tests.integration import harness
 from timeline.events.jsonl import read_events
 
@@ -18,12 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 async def seeded(stack_settings):
-    result = subprocess.run(
-        ["timeline", "seed", "--actors", str(ACTORS), "--events", str(SEEDS)],
-        env=settings_env(stack_settings), capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    await harness.project_until_caught_up(stack_settings)
+    await harness.seed_and_project(stack_settings)
     return stack_settings
 
 

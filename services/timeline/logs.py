@@ -9,6 +9,9 @@ import structlog
 
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # aiokafka reports every coordinator hiccup it retries by itself (a fresh broker creating
+    # its offsets topic, a rebalance); the projector logs what it waits for in its own words.
+    logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.CRITICAL)
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

@@ -5,6 +5,11 @@ from typing import Any
 
 import asyncpg
 
+from ..store import bulk
+
+COLUMNS = (("source", "text"), ("id", "text"), ("actor_id", "text"), ("role", "text"), ("name_as_written", "text"))
+INSERT = bulk.insert_sql("event_actor", COLUMNS)
+
 
 async def replace(con: asyncpg.Connection, events: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
     """Set the actor rows of each (source, id) to its current actors."""
@@ -12,11 +17,13 @@ async def replace(con: asyncpg.Connection, events: list[tuple[str, str, list[dic
         "DELETE FROM event_actor WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
         [e[0] for e in events], [e[1] for e in events],
     )
+    await insert(con, events)
+
+
+async def insert(con: asyncpg.Connection, events: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+    """Actor rows of events that have none yet (new facts)."""
     rows = {
         (source, id_, a["actor_id"], a["role"]): a["name"]
         for source, id_, refs in events for a in refs
     }
-    await con.executemany(
-        "INSERT INTO event_actor (source, id, actor_id, role, name_as_written) VALUES ($1, $2, $3, $4, $5)",
-        [(*key, name) for key, name in rows.items()],
-    )
+    await bulk.insert_rows(con, INSERT, COLUMNS, [(*key, name) for key, name in rows.items()])

@@ -10,6 +10,11 @@ from typing import Any
 
 import asyncpg
 
+from ..store import bulk
+
+COLUMNS = (("key", "text"), ("change", "jsonb"))
+INSERT = bulk.insert_sql("change_outbox", COLUMNS)
+
 
 def change(kind: str, source: str, id_: str, version: int, type_name: str, known_at, payload: dict[str, Any]) -> tuple:
     """An outbox row (key, change JSON)."""
@@ -27,5 +32,4 @@ def change(kind: str, source: str, id_: str, version: int, type_name: str, known
 
 async def record(con: asyncpg.Connection, rows: list[tuple]) -> None:
     """Append changes to the outbox (relayed to Kafka by ``timeline relay``)."""
-    if rows:
-        await con.executemany("INSERT INTO change_outbox (key, change) VALUES ($1, $2::jsonb)", rows)
+    await bulk.insert_rows(con, INSERT, COLUMNS, rows)

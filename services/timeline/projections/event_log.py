@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import asyncpg
 
+from ..store import bulk
 from .records import Record
 
-INSERT = (
-    "INSERT INTO event_log (source, id, type, subject, time, recordedtime, root_id, topic, kafka_partition,"
-    " kafka_offset, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)"
-    " ON CONFLICT (source, id) DO NOTHING"
+COLUMNS = (
+    ("source", "text"), ("id", "text"), ("type", "text"), ("subject", "text"), ("time", "timestamptz"),
+    ("recordedtime", "timestamptz"), ("root_id", "text"), ("topic", "text"), ("kafka_partition", "int"),
+    ("kafka_offset", "bigint"), ("envelope", "jsonb"),
 )
+INSERT = bulk.insert_sql("event_log", COLUMNS, "ON CONFLICT (source, id) DO NOTHING")
 
 
 async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Record]:
@@ -28,7 +30,7 @@ async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Rec
     )
     known = {(row["source"], row["id"]) for row in existing}
     fresh = [r for r in first if r.event.key not in known]
-    await con.executemany(INSERT, [_row(r) for r in fresh])
+    await bulk.insert_rows(con, INSERT, COLUMNS, [_row(r) for r in fresh])
     return fresh
 
 

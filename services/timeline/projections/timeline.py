@@ -12,6 +12,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from ..events import BY_NAME, Envelope
+from ..store import bulk
 from ..events.payloads import Correction
 from . import actors, changes
 
@@ -34,6 +35,24 @@ UPSERT_ENTRY = (
     " summary = EXCLUDED.summary, actor_ids = EXCLUDED.actor_ids, publishers = EXCLUDED.publishers,"
     " claimants = EXCLUDED.claimants, payload = EXCLUDED.payload"
 )
+
+
+VIEW_COLUMNS = (
+    ("type", "text"), ("occurred_start", "date"), ("occurred_end", "date"), ("date_precision", "text"),
+    ("country_iso3", "text"), ("admin1", "text"), ("location_name", "text"), ("summary", "text"),
+    ("actor_ids", bulk.TEXT_ARRAY), ("publishers", bulk.TEXT_ARRAY), ("claimants", bulk.TEXT_ARRAY),
+    ("payload", "jsonb"),
+)
+VERSION_COLUMNS = (
+    ("source", "text"), ("id", "text"), ("version", "int"), ("known_at", "timestamptz"), ("action", "text"),
+    ("change_source", "text"), ("change_id", "text"), ("reason", "text"), ("retracted", "bool"), *VIEW_COLUMNS,
+)
+ENTRY_COLUMNS = (
+    ("source", "text"), ("id", "text"), ("version", "int"), ("first_known_at", "timestamptz"),
+    ("known_at", "timestamptz"), ("retracted", "bool"), *VIEW_COLUMNS,
+)
+BULK_VERSIONS = bulk.insert_sql("timeline_version", VERSION_COLUMNS)
+BULK_ENTRIES = bulk.insert_sql("timeline_entry", ENTRY_COLUMNS)
 
 
 def _columns(type_name: str, data: dict[str, Any]) -> tuple:
@@ -59,17 +78,19 @@ async def create_facts(con: asyncpg.Connection, events: list[Envelope]) -> None:
     """Version 1 of each new fact, its timeline entry and its actors, in bulk."""
     if not events:
         return
-    versions, entries, outbox = [], [], []
+    versions, entries, outbox, actor_lists = [], [], [], []
     for e in events:
         payload = e.data.model_dump(mode="json", exclude_none=True)
+        actor_lists.append(payload["actors"])
         cols = _columns(e.type_name, payload)
         versions.append((e.source, e.id, 1, e.recordedtime, "create", e.source, e.id, None, False, *cols))
         entries.append((e.source, e.id, 1, e.recordedtime, e.recordedtime, False, *cols))
         outbox.append(changes.change("created", e.source, e.id, 1, e.type_name, e.recordedtime, payload))
-    await con.executemany(INSERT_VERSION, versions)
-    await con.executemany(UPSERT_ENTRY, entries)
+    # facts are new (the event log refused duplicates), so plain inserts suffice
+    await bulk.insert_rows(con, BULK_VERSIONS, VERSION_COLUMNS, versions)
+    await bulk.insert_rows(con, BULK_ENTRIES, ENTRY_COLUMNS, entries)
     await changes.record(con, outbox)
-    await actors.replace(con, [(e.source, e.id, e.data.model_dump(mode="json")["actors"]) for e in events])
+    await actors.insert(con, [(e.source, e.id, payload_actors) for e, payload_actors in zip(events, actor_lists)])
 
 
 def target_of(correction: Envelope) -> tuple[str, str]:

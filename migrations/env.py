@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from timeline.config import Settings
 
 settings = Settings()
-schema = context.get_x_argument(as_dictionary=True).get("schema", settings.db_schema)
+arguments = context.get_x_argument(as_dictionary=True)
+schema = arguments.get("schema", settings.db_schema)
+url = arguments.get("url", settings.sqlalchemy_url)
 
 
 def run(connection) -> None:
@@ -23,7 +25,7 @@ def run(connection) -> None:
 
 
 async def main() -> None:
-    engine = create_async_engine(settings.sqlalchemy_url)
+    engine = create_async_engine(url)
     async with engine.begin() as connection:
         await connection.run_sync(run)
     await engine.dispose()

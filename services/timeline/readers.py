@@ -39,7 +39,7 @@ COLUMNS = (
 
 def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
     where, params = [], {}
-    simple = {"actor_id": ":actor_id = ANY(actor_ids)", "type": "type = :type",
+    simple = {"actor_id": "actor_ids @> ARRAY[CAST(:actor_id AS text)]", "type": "type = :type",
               "country_iso3": "country_iso3 = :country_iso3", "admin1": "admin1 = :admin1",
               "claimant": ":claimant = ANY(claimants)", "publisher": ":publisher = ANY(publishers)",
               "date_from": "occurred_end >= :date_from", "date_to": "occurred_start <= :date_to"}

@@ -37,5 +37,5 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-    config.cmd_opts = type("Opts", (), {"x": [f"schema={settings.db_schema}"]})()
+    config.cmd_opts = type("Opts", (), {"x": [f"schema={settings.db_schema}", f"url={settings.sqlalchemy_url}"]})()
     command.upgrade(config, revision)

@@ -42,6 +42,18 @@ BORDER_COLUMNS = [
     ("id", "CloudEvents id of the decision event"),
 ]
 
+# The columns border_status and border_history share ({s} is the quoted internal schema).
+BORDER_SELECT = """e.payload->>'border' AS border,
+       e.payload->>'crossing' AS crossing,
+       e.payload->>'decision' AS decision,
+       ARRAY(SELECT ea.actor_id FROM {s}.event_actor ea
+              WHERE ea.source = e.source AND ea.id = e.id AND ea.role = 'decider'
+              ORDER BY ea.actor_id) AS decider_ids,
+       e.occurred_start, e.occurred_end,
+       (e.payload->>'effective_from')::date AS effective_from,
+       (e.payload->>'effective_until')::date AS effective_until,
+       e.summary, e.source, e.id"""
+
 # Each view: (name, comment, SELECT with {s} for the quoted internal schema, [(column, comment)]).
 # The column list must name the view's columns in order; every column gets a comment.
 VIEWS = [
@@ -142,16 +154,7 @@ SELECT e.occurred_start, e.occurred_end, e.country_iso3, e.admin1, e.location_na
         "Every current, non-retracted border decision, per border in timeline order "
         "(decision_no 1 is the earliest).",
         """
-SELECT e.payload->>'border' AS border,
-       e.payload->>'crossing' AS crossing,
-       e.payload->>'decision' AS decision,
-       ARRAY(SELECT ea.actor_id FROM {s}.event_actor ea
-              WHERE ea.source = e.source AND ea.id = e.id AND ea.role = 'decider'
-              ORDER BY ea.actor_id) AS decider_ids,
-       e.occurred_start, e.occurred_end,
-       (e.payload->>'effective_from')::date AS effective_from,
-       (e.payload->>'effective_until')::date AS effective_until,
-       e.summary, e.source, e.id,
+SELECT {border_columns},
        row_number() OVER (PARTITION BY e.payload->>'border'
                           ORDER BY e.occurred_start, e.occurred_end, e.source, e.id) AS decision_no
   FROM {s}.timeline_entry e
@@ -165,16 +168,7 @@ SELECT e.payload->>'border' AS border,
         "order (by when the decision happened, not by effective_from).",
         """
 SELECT DISTINCT ON (e.payload->>'border')
-       e.payload->>'border' AS border,
-       e.payload->>'crossing' AS crossing,
-       e.payload->>'decision' AS decision,
-       ARRAY(SELECT ea.actor_id FROM {s}.event_actor ea
-              WHERE ea.source = e.source AND ea.id = e.id AND ea.role = 'decider'
-              ORDER BY ea.actor_id) AS decider_ids,
-       e.occurred_start, e.occurred_end,
-       (e.payload->>'effective_from')::date AS effective_from,
-       (e.payload->>'effective_until')::date AS effective_until,
-       e.summary, e.source, e.id
+       {border_columns}
   FROM {s}.timeline_entry e
  WHERE e.type = 'border_decision' AND NOT e.retracted
  ORDER BY e.payload->>'border', e.occurred_start DESC, e.occurred_end DESC, e.source DESC, e.id DESC""",
@@ -196,7 +190,7 @@ def reporting_statements(schema: str) -> list[str]:
             f"Read them as {ROLE}."),
     ]
     for name, comment, select, columns in VIEWS:
-        statements.append(f"CREATE OR REPLACE VIEW {r}.{name} AS {select.format(s=s).strip()}")
+        statements.append(f"CREATE OR REPLACE VIEW {r}.{name} AS {select.format(s=s, border_columns=BORDER_SELECT.format(s=s)).strip()}")
         statements.append(f"COMMENT ON VIEW {r}.{name} IS {_literal(comment)}")
         statements += [f"COMMENT ON COLUMN {r}.{name}.{column} IS {_literal(text)}" for column, text in columns]
     statements += [

@@ -291,23 +291,12 @@ def replay(
 @app.command()
 def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit once the outbox is empty")) -> None:
     """Relay the change outbox to the change-feed topic (exactly once, in order)."""
-    from .bus.relay import run_relay
+    from .bus.relay import relay as run
     from .logs import configure_logging
-    from .store.engine import make_pool
 
     configure_logging()
-
-    async def run() -> int:
-        s = _settings()
-        pool = await make_pool(s, size=1)
-        try:
-            async with bootstrap.producer(s) as producer:
-                return await run_relay(s, pool, producer, until_empty=until_empty)
-        finally:
-            await pool.close()
-
     try:
-        console.print(f"relayed {asyncio.run(run())} changes")
+        console.print(f"relayed {asyncio.run(run(_settings(), until_empty=until_empty))} changes")
     except KeyboardInterrupt:
         raise typer.Exit(130)
 

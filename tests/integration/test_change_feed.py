@@ -10,12 +10,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from border_alerts import build_app
 from tests.conftest import SEEDS
 from tests.integration import harness
-from timeline import bootstrap
-from timeline.bus.relay import run_relay
+from timeline.bus.relay import relay as relay_until_empty
 from timeline.bus.topics import alerts_topic, changes_topic
 from timeline.events import BY_NAME
 from timeline.events.jsonl import read_events
-from timeline.store.engine import make_pool
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +36,7 @@ async def read_topic(settings, topic: str) -> list[dict]:
 
 
 async def relay(settings) -> int:
-    pool = await make_pool(settings, size=1)
-    try:
-        async with bootstrap.producer(settings) as producer:
-            return await run_relay(settings, pool, producer, until_empty=True)
-    finally:
-        await pool.close()
+    return await relay_until_empty(settings, until_empty=True)
 
 
 @pytest.fixture(scope="module")

@@ -50,12 +50,10 @@ def seed_facts() -> int:
 
 def alembic(settings, action: str, revision: str) -> None:
     from alembic import command
-    from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.cmd_opts = type("Opts", (), {"x": [f"schema={settings.db_schema}"]})()
-    getattr(command, action)(config, revision)
+    from timeline.store.engine import alembic_config
+
+    getattr(command, action)(alembic_config(settings), revision)
 
 
 async def drop_schemas(settings) -> None:

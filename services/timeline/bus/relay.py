@@ -104,3 +104,18 @@ async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaPr
         finally:
             await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     return total
+
+
+async def relay(settings: Settings, until_empty: bool = False, stop: asyncio.Event | None = None) -> int:
+    """``run_relay`` with a pool and an idempotent producer of its own, closed on return."""
+    from ..bus.producer import make_producer
+    from ..store.engine import make_pool
+
+    pool = await make_pool(settings, size=1)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        return await run_relay(settings, pool, producer, stop=stop, until_empty=until_empty)
+    finally:
+        await producer.stop()
+        await pool.close()

@@ -30,12 +30,18 @@ async def make_pool(settings: Settings, size: int = 4) -> asyncpg.Pool:
     )
 
 
-def migrate(settings: Settings, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic (the only place DDL lives)."""
-    from alembic import command
+def alembic_config(settings: Settings):
+    """The Alembic configuration that migrates ``settings.db_schema`` at ``settings.database_url``."""
     from alembic.config import Config
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
     config.cmd_opts = type("Opts", (), {"x": [f"schema={settings.db_schema}", f"url={settings.sqlalchemy_url}"]})()
-    command.upgrade(config, revision)
+    return config
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic (the only place DDL lives)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(settings), revision)

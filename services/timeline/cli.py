@@ -143,9 +143,10 @@ def project(
 ) -> None:
     """Consume the event topics and project them into PostgreSQL."""
     from .logs import configure_logging
-    from .projector import ProjectionOutdated
+    from .projector import ProjectionOutdated, tune_gc
 
     configure_logging()
+    tune_gc()
     try:
         progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
     except ProjectionOutdated as exc:
@@ -260,8 +261,10 @@ def replay(
     """Rebuild views into shadow tables while the live ones serve, verify, then swap atomically."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from .projector import tune_gc
     from .replay import ReplayRefused, replay as run
 
+    tune_gc()
     if source not in ("kafka", "log"):
         raise typer.BadParameter("kafka or log", param_hint="--source")
     columns = (TextColumn("replay"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),

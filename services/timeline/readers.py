@@ -67,10 +67,9 @@ async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]
     if q.as_of is None:
         source = "timeline_entry"
     else:
-        source = (
-            "(SELECT DISTINCT ON (source, id) * FROM timeline_version WHERE known_at <= :as_of"
-            " ORDER BY source, id, version DESC) AS known"
-        )
+        # the one version per event with known_at <= as_of < superseded_at (migration 0005)
+        source = "timeline_version"
+        where.append("known_at <= :as_of AND (superseded_at IS NULL OR superseded_at > :as_of)")
         params["as_of"] = q.as_of
     sql = (
         f"SELECT {COLUMNS} FROM {source} {'WHERE ' + ' AND '.join(where) if where else ''}"

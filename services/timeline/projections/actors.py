@@ -7,12 +7,13 @@ import asyncpg
 
 from ..store import bulk
 
-COLUMNS = (("source", "text"), ("id", "text"), ("actor_id", "text"), ("role", "text"), ("name_as_written", "text"))
-INSERT = bulk.insert_sql("event_actor", COLUMNS)
+COLUMNS = ("source", "id", "actor_id", "role", "name_as_written")
 
 
 async def replace(con: asyncpg.Connection, events: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
     """Set the actor rows of each (source, id) to its current actors."""
+    if not events:
+        return
     await con.execute(
         "DELETE FROM event_actor WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
         [e[0] for e in events], [e[1] for e in events],
@@ -26,4 +27,4 @@ async def insert(con: asyncpg.Connection, events: list[tuple[str, str, list[dict
         (source, id_, a["actor_id"], a["role"]): a["name"]
         for source, id_, refs in events for a in refs
     }
-    await bulk.insert_rows(con, INSERT, COLUMNS, [(*key, name) for key, name in rows.items()])
+    await bulk.copy_rows(con, "event_actor", COLUMNS, [(*key, name) for key, name in rows.items()])

@@ -5,15 +5,14 @@ version and the fields subscribers route on. Keyed by the event id so that per-k
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
+import orjson
 
 from ..store import bulk
 
-COLUMNS = (("key", "text"), ("change", "jsonb"))
-INSERT = bulk.insert_sql("change_outbox", COLUMNS)
+COLUMNS = ("key", "change")
 
 
 def change(kind: str, source: str, id_: str, version: int, type_name: str, known_at, payload: dict[str, Any]) -> tuple:
@@ -27,9 +26,9 @@ def change(kind: str, source: str, id_: str, version: int, type_name: str, known
     }
     if type_name == "border_decision":
         body.update(border=payload.get("border"), decision=payload.get("decision"))
-    return id_, json.dumps(body, sort_keys=True)
+    return id_, orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
 
 
 async def record(con: asyncpg.Connection, rows: list[tuple]) -> None:
     """Append changes to the outbox (relayed to Kafka by ``timeline relay``)."""
-    await bulk.insert_rows(con, INSERT, COLUMNS, rows)
+    await bulk.copy_rows(con, "change_outbox", COLUMNS, rows)

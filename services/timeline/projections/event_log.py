@@ -7,17 +7,17 @@ from ..store import bulk
 from .records import Record
 
 COLUMNS = (
-    ("source", "text"), ("id", "text"), ("type", "text"), ("subject", "text"), ("time", "timestamptz"),
-    ("recordedtime", "timestamptz"), ("root_id", "text"), ("topic", "text"), ("kafka_partition", "int"),
-    ("kafka_offset", "bigint"), ("envelope", "jsonb"),
+    "source", "id", "type", "subject", "time", "recordedtime", "root_id", "topic", "kafka_partition",
+    "kafka_offset", "envelope",
 )
-INSERT = bulk.insert_sql("event_log", COLUMNS, "ON CONFLICT (source, id) DO NOTHING")
 
 
 async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Record]:
     """Append the records whose (source, id) the log does not hold yet; return those, in order.
 
-    A duplicate (same source and id, whatever its offset) changes nothing."""
+    A duplicate (same source and id, whatever its offset) changes nothing. Should another
+    process append the same event between the check and the COPY, the COPY fails with a unique
+    violation and the caller retries the whole transaction, which then sees it."""
     seen: set[tuple[str, str]] = set()
     first: list[Record] = []
     for record in records:
@@ -30,7 +30,7 @@ async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Rec
     )
     known = {(row["source"], row["id"]) for row in existing}
     fresh = [r for r in first if r.event.key not in known]
-    await bulk.insert_rows(con, INSERT, COLUMNS, [_row(r) for r in fresh])
+    await bulk.copy_rows(con, "event_log", COLUMNS, [_row(r) for r in fresh])
     return fresh
 
 

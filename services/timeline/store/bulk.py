@@ -1,25 +1,24 @@
-"""Bulk inserts: one statement per table per batch.
+"""Bulk writes: one statement per table per batch.
 
-``executemany`` runs one statement per row, and PostgreSQL's per-statement work dominated the
-projector's time. Here every column travels as one array parameter and ``unnest`` turns them
-back into rows, so a batch of thousands of rows is a single INSERT.
+New rows travel with binary COPY (``copy_records_to_table``), the cheapest way into
+PostgreSQL; rows that change travel as one array parameter per column that ``unnest`` turns
+back into rows, so a batch of thousands of updates is a single UPDATE.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import asyncpg
+import orjson
 
 # a column of type text[] cannot ride in a two-dimensional array (rows differ in length):
 # it travels as jsonb and is turned back into text[] in the SELECT
 TEXT_ARRAY = "text[]"
 
 
-def insert_sql(table: str, columns: Sequence[tuple[str, str]], suffix: str = "") -> str:
-    """``INSERT INTO table (...) SELECT ... FROM unnest($1::t1[], ...)`` for (name, type) columns."""
-    params, selects = [], []
-    for i, (name, type_) in enumerate(columns, start=1):
+def _unnest(columns: Sequence[tuple[str, str]]) -> tuple[list[str], str]:
+    selects, params = [], []
+    for i, (_, type_) in enumerate(columns, start=1):
         if type_ == TEXT_ARRAY:
             params.append(f"${i}::jsonb[]")
             selects.append(f"ARRAY(SELECT jsonb_array_elements_text(u.c{i}))")
@@ -27,16 +26,30 @@ def insert_sql(table: str, columns: Sequence[tuple[str, str]], suffix: str = "")
             params.append(f"${i}::{type_}[]")
             selects.append(f"u.c{i}")
     aliases = ", ".join(f"c{i}" for i in range(1, len(columns) + 1))
-    return (f"INSERT INTO {table} ({', '.join(name for name, _ in columns)})"
-            f" SELECT {', '.join(selects)} FROM unnest({', '.join(params)}) AS u({aliases}) {suffix}").strip()
+    return selects, f"unnest({', '.join(params)}) AS u({aliases})"
 
 
-async def insert_rows(con: asyncpg.Connection, sql: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
-    """Run an ``insert_sql`` statement with ``rows`` (tuples in column order)."""
+def update_sql(table: str, columns: Sequence[tuple[str, str]], key: Sequence[str]) -> str:
+    """``UPDATE table SET ... FROM unnest(...)`` matching rows on the ``key`` columns."""
+    selects, source = _unnest(columns)
+    names = [name for name, _ in columns]
+    sets = ", ".join(f"{n} = {s}" for n, s in zip(names, selects) if n not in key)
+    match = " AND ".join(f"t.{k} = u.c{names.index(k) + 1}" for k in key)
+    return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}"
+
+
+async def update_rows(con: asyncpg.Connection, sql: str, types: Sequence[str], rows: list[tuple]) -> None:
+    """Run an ``update_sql`` statement with ``rows`` (tuples in column order)."""
     if not rows:
         return
     arrays = [list(values) for values in zip(*rows)]
-    for i, (_, type_) in enumerate(columns):
+    for i, type_ in enumerate(types):
         if type_ == TEXT_ARRAY:
-            arrays[i] = [json.dumps(v) for v in arrays[i]]
+            arrays[i] = [orjson.dumps(v).decode() for v in arrays[i]]
     await con.execute(sql, *arrays)
+
+
+async def copy_rows(con: asyncpg.Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Append ``rows`` (tuples in ``columns`` order) to ``table`` with binary COPY."""
+    if rows:
+        await con.copy_records_to_table(table, records=rows, columns=list(columns))

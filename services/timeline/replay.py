@@ -2,7 +2,9 @@
 
 1. A shadow schema is created by the Alembic migrations (DDL stays in migrations/).
 2. The shadow is filled, from Kafka offset 0 or from the live event log, never past the
-   offsets the live projection has stored, in batches (memory stays flat).
+   offsets the live projection has stored, in batches (memory stays flat). Its secondary
+   indexes are dropped while it fills and built again from their own definitions before it
+   catches up: one bulk build is far cheaper than maintaining them row by row.
 3. It catches up with what the live projector stored meanwhile, round after round.
 4. Then the live offsets table is locked (the live projector waits before its next batch),
    the shadow catches up to exactly the live offsets, and is verified: row counts and
@@ -38,6 +40,11 @@ PROJECTIONS = {
     "timeline": ["timeline_entry", "timeline_version", "pending_correction", "rejected_correction"],
     "actors": ["event_actor"],
 }
+
+
+# Tables whose secondary indexes are built after the bulk fill (pending_correction keeps its
+# index: the projections look held corrections up by target while filling).
+DEFERRED_INDEX_TABLES = ["event_log", "timeline_entry", "timeline_version", "event_actor"]
 
 
 class ReplayRefused(RuntimeError):
@@ -77,8 +84,13 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
     shadow_pool = await make_pool(shadow, size=2)
     try:
         async with _Builder(shadow, shadow_pool, batch, on_progress) as builder:
+            deferred = await _drop_secondary_indexes(shadow_pool, shadow.db_schema)
             if source == "log":
                 report.events += await builder.load_from_log(live_pool, settings.projection_name)
+            else:
+                async with live_pool.acquire() as con:
+                    report.events += await builder.catch_up(await load_offsets(con, settings.projection_name))
+            await _build_indexes(shadow_pool, deferred)
             for _ in range(3):  # catch up without blocking the live projector
                 async with live_pool.acquire() as con:
                     targets = await load_offsets(con, settings.projection_name)
@@ -148,6 +160,7 @@ class _Builder:
             targets = await load_offsets(con, projection)
             total = await con.fetchval("SELECT count(*) FROM event_log")
             chunk: list[Record] = []
+            writing: asyncio.Task | None = None  # one chunk is written while the next is read and decoded
             async for row in con.cursor(
                 "SELECT topic, kafka_partition, kafka_offset, envelope FROM event_log"
                 " ORDER BY topic, kafka_partition, kafka_offset", prefetch=self.batch,
@@ -155,8 +168,12 @@ class _Builder:
                 chunk.append(Record(row["topic"], row["kafka_partition"], row["kafka_offset"],
                                     decode(row["envelope"].encode())))
                 if len(chunk) >= self.batch:
-                    count += await self._apply(chunk, total)
+                    if writing is not None:
+                        count += await writing
+                    writing = asyncio.create_task(self._apply(chunk, total))
                     chunk = []
+            if writing is not None:
+                count += await writing
             count += await self._apply(chunk, total)
         async with self.pool.acquire() as con, con.transaction():
             await con.executemany(
@@ -188,9 +205,12 @@ class _Builder:
         self.projector.positions = {(tp.topic, tp.partition): o for tp, o in position.items()}
         before = self.projector.progress.projected
         total = self.done + sum(max(0, targets.get((tp.topic, tp.partition), 0) - position[tp]) for tp in position)
+        writing: asyncio.Task | None = None  # one batch is written while the next is fetched and decoded
         while True:
             open_ = [tp for tp in self.partitions if position[tp] < targets.get((tp.topic, tp.partition), 0)]
             if not open_:
+                if writing is not None:
+                    await writing
                 return self.projector.progress.projected - before
             fetched = await self.consumer.getmany(*open_, timeout_ms=500, max_records=self.batch)
             bounded = {}
@@ -200,11 +220,17 @@ class _Builder:
                 if kept:
                     bounded[tp] = kept
                     position[tp] = kept[-1].offset + 1
-                    self.done += len(kept)
             if bounded:
-                await self.projector.project(bounded, commit_to_kafka=False)
-                if self.on_progress:
-                    self.on_progress(self.done, total)
+                decoded = self.projector.decode(bounded)
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._write(decoded, sum(map(len, bounded.values())), total))
+
+    async def _write(self, decoded, n: int, total: int) -> None:
+        await self.projector.write(decoded, commit_to_kafka=False)
+        self.done += n
+        if self.on_progress:
+            self.on_progress(self.done, total)
 
 
 async def _differences(live: Settings, shadow: Settings, tables: list[str]) -> dict[str, tuple]:
@@ -250,6 +276,32 @@ async def _dependent_views(con: asyncpg.Connection, live: str, tables: list[str]
     finally:
         await con.execute(f'SET LOCAL search_path TO "{live}"')
     return [(r["schema"], r["name"], r["definition"]) for r in rows]
+
+
+async def _drop_secondary_indexes(pool: asyncpg.Pool, schema: str) -> list[str]:
+    """Drop the indexes that no constraint needs from the shadow's tables; return their definitions.
+
+    Primary keys stay: the projections look rows up by them while filling."""
+    async with pool.acquire() as con:
+        rows = await con.fetch(
+            "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition"
+            " FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " WHERE n.nspname = $1 AND NOT i.indisunique AND NOT i.indisprimary"
+            " AND t.relname = ANY($2::text[]) ORDER BY 1", schema, DEFERRED_INDEX_TABLES)
+        for row in rows:
+            await con.execute(f"DROP INDEX {row['name']}")
+    return [row["definition"] for row in rows]
+
+
+async def _build_indexes(pool: asyncpg.Pool, definitions: list[str]) -> None:
+    """Build the dropped indexes again, in parallel on the pool's connections."""
+    async def build(definition: str) -> None:
+        async with pool.acquire() as con:
+            await con.execute("SET maintenance_work_mem = '256MB'")
+            await con.execute(definition)
+            await con.execute("RESET maintenance_work_mem")
+
+    await asyncio.gather(*(build(d) for d in definitions))
 
 
 async def _drop_schema(pool: asyncpg.Pool, schema: str) -> None:

@@ -119,3 +119,32 @@ async def test_late_and_imprecise_events_take_their_chronological_place(stack_se
     await harness.project_until_caught_up(stack_settings)
     rows = await _timeline(stack_settings, date_from=datetime(2019, 1, 1).date())
     assert [r["id"] for r in rows] == ["late-e", "late-c", "late-b", "late-d", "late-a"]
+
+
+async def test_as_of_takes_the_latest_version_known_then_even_when_clocks_disagree(stack_settings):
+    """A correction may carry an earlier recordedtime than its target (a late-stamped report, a
+    producer's clock). "Known at X" is then the highest version whose known_at <= X: the reader's
+    range test (known_at <= X < superseded_at) must agree with that definition at every instant."""
+    t0 = datetime(2018, 6, 25, 12, tzinfo=timezone.utc)
+    # versions of skew-1: v1 known at T1, v2 at T3, v3 at T2 (so v1 is superseded at T2, not T3);
+    # v3 arrives in a later batch, which updates the stored versions instead of the batch's own
+    await harness.publish_events(stack_settings, [
+        fact("skew-1", "2018-05-01", recorded=T1),
+        correction("skew-k1", "skew-1", "amend", T3, {"summary": "first amendment"}),
+        fact("skew-2", "2018-05-02", recorded=T2),
+    ])
+    await harness.project_until_caught_up(stack_settings)
+    await harness.publish_events(stack_settings, [
+        correction("skew-k2", "skew-1", "amend", T2, {"summary": "second amendment"})])
+    await harness.project_until_caught_up(stack_settings)
+    definition = (
+        "SELECT DISTINCT ON (source, id) id, version FROM timeline_version"
+        " WHERE known_at <= $1 AND id LIKE 'skew-%' ORDER BY source, id, version DESC"
+    )
+    for instant in (t0, T1, datetime(2018, 6, 27, tzinfo=timezone.utc), T2, T3):
+        expected = sorted((r["id"], r["version"]) for r in await harness.fetch(stack_settings, definition, instant))
+        rows = await _timeline(stack_settings, as_of=instant, include_retracted=True)
+        assert sorted((r["id"], r["version"]) for r in rows if r["id"].startswith("skew-")) == expected, instant
+    rows = await _timeline(stack_settings, as_of=T3)
+    assert [(r["id"], r["version"], r["summary"]) for r in rows if r["id"] == "skew-1"] == [
+        ("skew-1", 3, "second amendment")]

@@ -21,7 +21,7 @@ from .bus.deadletter import dead_letter
 from .bus.topics import event_topics
 from .config import Settings
 from .events import InvalidEvent, decode
-from .projections import VERSION, project_batch
+from .projections import VERSION, prepare, project_batch
 from .projections.records import Record
 from .store.checkpoints import load_offsets, lock_offsets, store_offsets
 
@@ -33,6 +33,9 @@ TRANSIENT_DB_ERRORS = (
     # a replay swapped the tables under a cached statement: the batch is retried on the new ones
     asyncpg.exceptions.InvalidCachedStatementError, asyncpg.exceptions.UndefinedTableError,
 )
+
+
+YIELD_EVERY = 50  # records decoded between two turns of the event loop
 
 
 class ProjectionOutdated(RuntimeError):
@@ -172,7 +175,7 @@ class Projector:
                 except KafkaError as exc:
                     await self.backoff.wait("kafka", exc, self.progress)
                     continue
-                decoded = self.decode(batch)
+                decoded = await self.decode(batch)
                 if writing is not None:
                     await writing
                     writing = None
@@ -191,20 +194,25 @@ class Projector:
 
     async def project(self, batch: dict, commit_to_kafka: bool = True) -> None:
         """Decode a fetched batch and write it (see ``decode`` and ``write``)."""
-        await self.write(self.decode(batch), commit_to_kafka)
+        await self.write(await self.decode(batch), commit_to_kafka)
 
-    def decode(self, batch: dict) -> "Decoded":
-        """Decode the records not handled yet; what cannot be decoded is set aside for the dead-letter topic."""
+    async def decode(self, batch: dict) -> "Decoded":
+        """Decode the records not handled yet; what cannot be decoded is set aside for the dead-letter topic.
+
+        It yields to the event loop every few records, so that the batch being written meanwhile
+        can send its next statement instead of leaving PostgreSQL idle until decoding ends."""
         decoded = Decoded()
         for tp, messages in batch.items():
             done = self.positions.get((tp.topic, tp.partition), 0)
-            for m in messages:
+            for i, m in enumerate(messages):
+                if i % YIELD_EVERY == YIELD_EVERY - 1:
+                    await asyncio.sleep(0)
                 if m.offset < done:
                     continue  # redelivered after a seek or a rebalance
                 decoded.next_offsets[(tp.topic, tp.partition)] = m.offset + 1
                 try:
-                    decoded.records.append(
-                        Record(tp.topic, tp.partition, m.offset, decode(m.value, self.settings.max_message_bytes)))
+                    decoded.records.append(prepare(
+                        Record(tp.topic, tp.partition, m.offset, decode(m.value, self.settings.max_message_bytes))))
                 except InvalidEvent as error:
                     decoded.bad.append((m, error))
         return decoded

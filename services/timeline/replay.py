@@ -27,9 +27,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from .bus.topics import event_topics
 from .config import Settings
 from .events import decode
-from .projections import VERSION, project_batch
+from .projections import VERSION, prepare, project_batch
 from .projections.records import Record
-from .projector import Projector
+from .projector import YIELD_EVERY, Projector
 from .store.checkpoints import load_offsets, store_offsets
 from .store.checksums import VIEWS, view_checksums
 from .store.engine import make_pool, migrate
@@ -66,7 +66,7 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 
 async def replay(settings: Settings, source: str = "kafka", projection: str = "all", keep_old: bool = False,
-                 on_progress: Progress | None = None, batch: int = 2000) -> ReplayReport:
+                 on_progress: Progress | None = None, batch: int = 5000) -> ReplayReport:
     """Rebuild ``projection`` (or all) into shadow tables, verify, and swap atomically."""
     tables = [t for name, ts in PROJECTIONS.items() if projection in ("all", name) for t in ts]
     if not tables:
@@ -165,8 +165,10 @@ class _Builder:
                 "SELECT topic, kafka_partition, kafka_offset, envelope FROM event_log"
                 " ORDER BY topic, kafka_partition, kafka_offset", prefetch=self.batch,
             ):
-                chunk.append(Record(row["topic"], row["kafka_partition"], row["kafka_offset"],
-                                    decode(row["envelope"].encode())))
+                chunk.append(prepare(Record(row["topic"], row["kafka_partition"], row["kafka_offset"],
+                                            decode(row["envelope"].encode()))))
+                if len(chunk) % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the chunk being written send its next statement
                 if len(chunk) >= self.batch:
                     if writing is not None:
                         count += await writing
@@ -221,7 +223,7 @@ class _Builder:
                     bounded[tp] = kept
                     position[tp] = kept[-1].offset + 1
             if bounded:
-                decoded = self.projector.decode(bounded)
+                decoded = await self.projector.decode(bounded)
                 if writing is not None:
                     await writing
                 writing = asyncio.create_task(self._write(decoded, sum(map(len, bounded.values())), total))

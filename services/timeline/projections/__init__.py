@@ -9,11 +9,20 @@ from .records import Record
 VERSION = 1  # bump when what the projections write changes; the projector then asks for a replay
 
 
+def prepare(record: Record) -> Record:
+    """Compute what ``record`` writes if it is new; it depends on the event alone."""
+    record.prepared = (event_log.row(record), timeline.fact_rows(record.event))
+    return record
+
+
 async def project_batch(con: asyncpg.Connection, records: list[Record]) -> int:
     """Apply ``records`` (in partition order) to every view; return how many were new.
 
     The batch is applied in memory and each table written once, so the outcome is the same
     as applying the records one by one, whatever the batch boundaries."""
+    for record in records:
+        if record.prepared is None:
+            prepare(record)
     fresh = await event_log.append_new(con, records)
-    await timeline.apply(con, [r.event for r in fresh])
+    await timeline.apply(con, [(r.event, r.prepared[1]) for r in fresh])
     return len(fresh)

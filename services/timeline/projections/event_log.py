@@ -30,11 +30,12 @@ async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Rec
     )
     known = {(row["source"], row["id"]) for row in existing}
     fresh = [r for r in first if r.event.key not in known]
-    await bulk.copy_rows(con, "event_log", COLUMNS, [_row(r) for r in fresh])
+    await bulk.copy_rows(con, "event_log", COLUMNS, [r.prepared[0] for r in fresh])
     return fresh
 
 
-def _row(record: Record) -> tuple:
+def row(record: Record) -> tuple:
+    """The event-log row of ``record``."""
     e = record.event
     return (
         e.source, e.id, e.type, e.subject, e.time, e.recordedtime, e.partition_key(), record.topic,

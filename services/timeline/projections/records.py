@@ -1,14 +1,20 @@
-"""What the consumer hands to projections: a decoded event with its Kafka coordinates."""
+"""What the consumer hands to projections: a decoded event with its Kafka coordinates.
+
+``prepared`` holds what the event writes if it turns out to be new, computed from the event
+alone (see ``projections.prepare``): the projector computes it while the previous batch is
+being written, so that this work overlaps PostgreSQL's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..events import Envelope
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
     topic: str
     partition: int
     offset: int
     event: Envelope
+    prepared: Any = None

@@ -58,6 +58,24 @@ def _columns(type_name: str, data: dict[str, Any]) -> tuple:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FactRows:
+    """What a fact writes as version 1: its payload (JSON mode), columns and change."""
+
+    payload: dict[str, Any]
+    columns: tuple
+    change: tuple
+
+
+def fact_rows(e: Envelope) -> FactRows | None:
+    """The rows of fact ``e`` (None for a correction); they depend on the event alone."""
+    if isinstance(e.data, Correction):
+        return None
+    payload = e.data.model_dump(mode="json", exclude_none=True)
+    return FactRows(payload, _columns(e.type_name, payload),
+                    changes.change("created", e.source, e.id, 1, e.type_name, e.recordedtime, payload))
+
+
 @dataclass(slots=True)
 class State:
     """The current version of one logical event while a batch is applied."""
@@ -89,14 +107,12 @@ class Batch:
     held: dict[tuple[str, str], list[Envelope]] = field(default_factory=dict)  # by target
     changed: set[tuple[str, str]] = field(default_factory=set)
 
-    def create(self, e: Envelope) -> None:
-        payload = e.data.model_dump(mode="json", exclude_none=True)
-        columns = _columns(e.type_name, payload)
-        self.states[e.key] = State(e.source, e.id, 1, e.recordedtime, e.recordedtime, False, e.type_name, payload,
-                                   False, columns)
+    def create(self, e: Envelope, rows: FactRows) -> None:
+        self.states[e.key] = State(e.source, e.id, 1, e.recordedtime, e.recordedtime, False, e.type_name,
+                                   rows.payload, False, rows.columns)
         self.changed.add(e.key)
-        self.versions.append((e.source, e.id, 1, e.recordedtime, "create", e.source, e.id, None, False, *columns))
-        self.outbox.append(changes.change("created", e.source, e.id, 1, e.type_name, e.recordedtime, payload))
+        self.versions.append((e.source, e.id, 1, e.recordedtime, "create", e.source, e.id, None, False, *rows.columns))
+        self.outbox.append(rows.change)
 
     def correct(self, state: State, correction: Envelope) -> None:
         """Apply ``correction`` to ``state``: a new version, or a rejection kept with its reason."""
@@ -138,21 +154,21 @@ def target_of(correction: Envelope) -> tuple[str, str]:
     return (data.corrects_source or correction.source, data.corrects_id)
 
 
-async def apply(con: asyncpg.Connection, events: list[Envelope]) -> None:
-    """Apply new events (in partition order) to the timeline and actor views."""
+async def apply(con: asyncpg.Connection, events: list[tuple[Envelope, FactRows | None]]) -> None:
+    """Apply new events (in partition order, each with its ``fact_rows``) to the timeline and actor views."""
     batch = Batch()
-    facts = {e.key for e in events if not isinstance(e.data, Correction)}
-    await _load_targets(con, batch, {target_of(e) for e in events if isinstance(e.data, Correction)} - facts)
+    facts = {e.key for e, rows in events if rows is not None}
+    await _load_targets(con, batch, {target_of(e) for e, rows in events if rows is None} - facts)
     await _load_held(con, batch, facts)
-    for e in events:
-        if isinstance(e.data, Correction):
+    for e, rows in events:
+        if rows is None:
             target = target_of(e)
             if target in batch.states:
                 batch.correct(batch.states[target], e)
             else:
                 batch.held.setdefault(target, []).append(e)
         else:
-            batch.create(e)
+            batch.create(e, rows)
             batch.release(e.key)
     await _write(con, batch)
 

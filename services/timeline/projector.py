@@ -111,6 +111,8 @@ class Projector:
         self.backoff = Backoff()
         # next offset per partition as last stored; a record below it was already handled
         self.positions: dict[tuple[str, int], int] = {}
+        self._to_commit: dict[tuple[str, int], int] = {}
+        self._committing: asyncio.Task | None = None
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap, group_id=settings.consumer_group,
             enable_auto_commit=False, auto_offset_reset="earliest",
@@ -185,10 +187,15 @@ class Projector:
                     break
             if writing is not None:
                 await writing
+            if self._committing is not None:
+                await self._committing
+            if self._to_commit:
+                await self._commit_for_lag_tools()
             log.info("stopped", projected=self.progress.projected, batches=self.progress.batches)
         finally:
-            if writing is not None and not writing.done():
-                writing.cancel()
+            for task in (writing, self._committing):
+                if task is not None and not task.done():
+                    task.cancel()
             await self.consumer.stop()
         return self.progress
 
@@ -248,11 +255,18 @@ class Projector:
         self.progress.projected += fresh
         self.progress.duplicates += len(todo) - fresh
         if commit_to_kafka:
-            await self._commit_for_lag_tools(next_offsets)
+            self._to_commit.update(next_offsets)
+            if self._committing is None or self._committing.done():
+                self._committing = asyncio.create_task(self._commit_for_lag_tools())
 
-    async def _commit_for_lag_tools(self, next_offsets) -> None:
+    async def _commit_for_lag_tools(self) -> None:
+        """Commit the stored offsets to Kafka too, in the background: lag tools read them there.
+
+        Nothing waits for it (the offsets that count are in PostgreSQL); while one commit is in
+        flight, later offsets gather and go with the next."""
+        offsets, self._to_commit = self._to_commit, {}
         try:
-            await self.consumer.commit({TopicPartition(t, p): o for (t, p), o in next_offsets.items()})
+            await self.consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
         except (CommitFailedError, IllegalStateError, KafkaError) as exc:
             log.info("kafka commit skipped (offsets are kept in PostgreSQL)", error=str(exc))
 

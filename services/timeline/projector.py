@@ -218,8 +218,9 @@ class Projector:
                     continue  # redelivered after a seek or a rebalance
                 decoded.next_offsets[(tp.topic, tp.partition)] = m.offset + 1
                 try:
-                    decoded.records.append(prepare(
-                        Record(tp.topic, tp.partition, m.offset, decode(m.value, self.settings.max_message_bytes))))
+                    event = decode(m.value, self.settings.max_message_bytes)
+                    decoded.records.append(prepare(Record(tp.topic, tp.partition, m.offset, event,
+                                                          received=m.value.decode())))
                 except InvalidEvent as error:
                     decoded.bad.append((m, error))
         return decoded

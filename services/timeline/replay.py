@@ -166,7 +166,7 @@ class _Builder:
                 " ORDER BY topic, kafka_partition, kafka_offset", prefetch=self.batch,
             ):
                 chunk.append(prepare(Record(row["topic"], row["kafka_partition"], row["kafka_offset"],
-                                            decode(row["envelope"].encode()))))
+                                            decode(row["envelope"].encode()), received=row["envelope"])))
                 if len(chunk) % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the chunk being written send its next statement
                 if len(chunk) >= self.batch:

@@ -200,8 +200,10 @@ class Postgres:
                       capture_output=True)
             self._run("mkdir", "-p", str(self.home / "run"))
         if not self.running():
+            # a write-heavy single node: room for the indexes in memory, and checkpoints spaced
+            # out so that the projector's bulk writes are not doubled by full-page images
             opts = (f"-p {self.settings.pg_port} -k {self.home / 'run'} -c listen_addresses=127.0.0.1 "
-                    "-c max_connections=200 -c shared_buffers=256MB")
+                    "-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=15min")
             result = self._pg_ctl("-l", str(self.home / "server.log"), "-o", opts, "-w", "-t", str(int(timeout)),
                                   "start", check=False)
             if result.returncode != 0:

@@ -39,5 +39,5 @@ def row(record: Record) -> tuple:
     e = record.event
     return (
         e.source, e.id, e.type, e.subject, e.time, e.recordedtime, e.partition_key(), record.topic,
-        record.partition, record.offset, e.model_dump_json(exclude_none=True),
+        record.partition, record.offset, record.received or e.model_dump_json(exclude_none=True),
     )

@@ -18,3 +18,4 @@ class Record:
     offset: int
     event: Envelope
     prepared: Any = None
+    received: str | None = None  # the envelope's JSON as it arrived, kept in the event log

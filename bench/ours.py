@@ -13,7 +13,7 @@ from timeline.config import Settings
 from timeline.synthetic import generate
 
 CHUNK = 20_000
-REPLAY_BATCH = 5_000  # timeline.replay's batch: the shadow's row count moves by this much at a time
+REPLAY_BATCH = 4_000  # timeline.replay's batch: the shadow's row count moves by this much at a time
 TIMELINE = str(VENV_BIN / "timeline")
 
 

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     topic_partitions: int = 3
     consumer_group: str = "timeline-projector"
     projection_name: str = "main"
-    batch_max_records: int = 5000
+    batch_max_records: int = 4000
     batch_timeout_ms: int = 200
     max_message_bytes: int = 1_000_000
     stack_dir: Path = REPO_ROOT / ".stack"

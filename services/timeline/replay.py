@@ -66,7 +66,7 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 
 async def replay(settings: Settings, source: str = "kafka", projection: str = "all", keep_old: bool = False,
-                 on_progress: Progress | None = None, batch: int = 5000) -> ReplayReport:
+                 on_progress: Progress | None = None, batch: int = 4000) -> ReplayReport:
     """Rebuild ``projection`` (or all) into shadow tables, verify, and swap atomically."""
     tables = [t for name, ts in PROJECTIONS.items() if projection in ("all", name) for t in ts]
     if not tables:
@@ -131,7 +131,7 @@ class _Builder:
         self.settings, self.pool, self.batch, self.on_progress = settings, pool, batch, on_progress
         self.projector = Projector(settings, pool, producer=None)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                         max_partition_fetch_bytes=8 * 1024 * 1024)
+                                         max_partition_fetch_bytes=2 * 1024 * 1024)
         self.done = 0
 
     async def __aenter__(self) -> "_Builder":

@@ -58,6 +58,7 @@ class ReplayReport:
     events: int = 0
     seconds: float = 0.0
     differences: dict[str, tuple] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each step, in order
     swapped: bool = False
     kept_old: str | None = None
 
@@ -76,11 +77,18 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
     shadow = settings.model_copy(update={"db_schema": f"{settings.db_schema}_shadow",
                                          "consumer_group": f"{settings.consumer_group}-replay"})
     report = ReplayReport(source, tables)
-    started = time.monotonic()
+    started = mark = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        report.phases[name] = round(time.monotonic() - mark, 1)
+        mark = time.monotonic()
+
     live_pool = await make_pool(settings, size=2)
     await _drop_schema(live_pool, shadow.db_schema)
     await _drop_schema(live_pool, f"{shadow.db_schema}_reporting")
     await asyncio.to_thread(migrate, shadow)
+    phase("migrate")
     shadow_pool = await make_pool(shadow, size=2)
     try:
         async with _Builder(shadow, shadow_pool, batch, on_progress) as builder:
@@ -90,7 +98,9 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
             else:
                 async with live_pool.acquire() as con:
                     report.events += await builder.catch_up(await load_offsets(con, settings.projection_name))
+            phase("fill")
             await _build_indexes(shadow_pool, deferred)
+            phase("indexes")
             for _ in range(3):  # catch up without blocking the live projector
                 async with live_pool.acquire() as con:
                     targets = await load_offsets(con, settings.projection_name)
@@ -99,9 +109,11 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
                 await con.execute("LOCK TABLE projection_offset IN SHARE ROW EXCLUSIVE MODE")
                 targets = await load_offsets(con, settings.projection_name)
                 report.events += await builder.catch_up(targets)
+                phase("catch up")
                 stored_version = await con.fetchval(
                     "SELECT version FROM projection_version WHERE projection = $1", settings.projection_name)
                 report.differences = await _differences(settings, shadow, tables)
+                phase("verify")
                 must_match = ["event_log"] if stored_version not in (None, VERSION) else list(VIEWS)
                 failed = [t for t in report.differences if t in must_match]
                 if failed:
@@ -112,6 +124,7 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
                     " ON CONFLICT (projection) DO UPDATE SET version = EXCLUDED.version",
                     settings.projection_name, VERSION)
             report.swapped = True
+            phase("swap")
     finally:
         await shadow_pool.close()
         await _drop_schema(live_pool, shadow.db_schema)
@@ -238,7 +251,7 @@ class _Builder:
 async def _differences(live: Settings, shadow: Settings, tables: list[str]) -> dict[str, tuple]:
     """Per view: (live rows, shadow rows, live checksum, shadow checksum), only where they differ."""
     views = {t: VIEWS[t] for t in tables}
-    a, b = await view_checksums(live, views), await view_checksums(shadow, views)
+    a, b = await asyncio.gather(view_checksums(live, views), view_checksums(shadow, views))
     return {t: (*a[t], *b[t]) for t in tables if a[t] != b[t]}
 
 

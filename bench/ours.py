@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 import asyncpg
@@ -110,7 +111,10 @@ async def replay(settings: Settings, source: str, n: int) -> dict:
     finally:
         await close()
     fill = edge_rates(w.samples, n)
-    result = {"source": source, "events": n, "events_per_s": rate(n, w.seconds), **fill,
+    lines = (OUT / "logs" / f"replay-{source}.log").read_text(errors="replace").splitlines()
+    steps = {name.strip(): float(seconds)  # the replay's last line: "migrate 0.4 s, fill 25.8 s, ..."
+             for name, seconds in re.findall(r"([a-z ]+?) (\d+\.\d) s(?:,|$)", lines[-1] if lines else "")}
+    result = {"source": source, "events": n, "events_per_s": rate(n, w.seconds), **fill, "steps_s": steps,
               "projected_1m_s": 1_000_000 / rate(n, w.seconds), **_cost(w),
               "progress": [(round(t, 2), int(c)) for t, c in w.samples]}
     edges = f"filling {fill['fill_per_s']:,.0f}/s" if fill["fill_s"] else "too short for the fill rate"

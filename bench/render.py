@@ -50,7 +50,8 @@ def _rates(r: dict) -> list[str]:
             f"| replay `--source {x['source']}` | {_f(x['events_per_s'])} events/s | {x['seconds']} s in all "
             f"(migrate, fill, verify, swap), of which filling {_f(x['fill_s'], 1)} s at {_f(x['fill_per_s'])}/s: "
             f"first 10% {_f(x['first_10pct_per_s'])}/s, last 10% {_f(x['last_10pct_per_s'])}/s; CPU {x['cpu_s']} s; "
-            f"peak RSS {x['peak_rss_mb']} MB; 1,000,000 projected: {_f(x['projected_1m_s'])} s |")
+            f"peak RSS {x['peak_rss_mb']} MB; 1,000,000 projected: {_f(x['projected_1m_s'])} s; steps: "
+            + ", ".join(f"{k} {v} s" for k, v in x.get("steps_s", {}).items()) + " |")
     ratios = r["ratios"]
     lines += ["", f"Ratios: ours / peer = **{times(ratios['ours_over_peer'])}**; ours / slower limit = "
               f"**{times(ratios['ours_over_slower_limit'], 2)}** (slower limit: {ratios['slower_limit']})."]

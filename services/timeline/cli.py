@@ -289,7 +289,8 @@ def replay(
         console.print(f"changed {table}: {live_rows} rows ({live_sum[:8]}) -> {new_rows} rows ({new_sum[:8]})")
     console.print(f"replayed {report.events} events from {source} in {report.seconds:.1f} s; verified and swapped "
                   f"{', '.join(report.tables)}" + (f"; old tables kept in {report.kept_old}" if report.kept_old else ""))
-    console.print("  " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items()))
+    console.print("  " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items()),
+                  soft_wrap=True)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from timeline.config import Settings
 from timeline.readers import TimelineQuery, timeline
 from timeline.store.engine import make_engine
 
-EXPLAINED = ("by actor_id", "as_of")
+EXPLAINED = ("by type + date range", "by actor_id", "as_of")
 
 
 def queries(n: int) -> dict[str, TimelineQuery]:

@@ -158,16 +158,35 @@ def project(
         err.print(f"{exc}; rebuilding from the event log")
         asyncio.run(rebuild(_settings(), source="log"))
         progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         raise typer.Exit(130)
     console.print(f"projected {progress.projected} new events in {progress.batches} batches "
                   f"({progress.duplicates} duplicates, {progress.dead_letters} dead letters)")
 
 
 async def _project(settings: Settings, until_caught_up: bool, allow_outdated: bool):
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
     async with bootstrap.projector(settings) as projector:
         await projector.check_version(rebuild_ok=allow_outdated)
-        return await projector.run(until_caught_up=until_caught_up)
+        return await projector.run(until_caught_up=until_caught_up, stop=stop)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl-C or SIGTERM: finish the batch in hand, then stop. A second one: stop at once."""
+    import signal
+
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+
+    def handle() -> None:
+        if stop.is_set():
+            task.cancel()
+        else:
+            err.print("stopping after the batch in hand (again to stop at once)")
+            stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, handle)
 
 
 def _parse_instant(value: Optional[str]) -> Optional[datetime]:
@@ -296,12 +315,15 @@ def replay(
 @app.command()
 def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit once the outbox is empty")) -> None:
     """Relay the change outbox to the change-feed topic (exactly once, in order)."""
-    from .bus.relay import relay as run
+    from .bus.relay import MissingTopic, relay as run
     from .logs import configure_logging
 
     configure_logging()
     try:
         console.print(f"relayed {asyncio.run(run(_settings(), until_empty=until_empty))} changes")
+    except MissingTopic as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1)
     except KeyboardInterrupt:
         raise typer.Exit(130)
 

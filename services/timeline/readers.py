@@ -66,6 +66,11 @@ async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]
     params["limit"] = q.limit
     if q.as_of is None:
         source = "timeline_entry"
+        if q.date_from is not None:
+            # no event overlapping the range starts earlier than this (migration 0007): it bounds
+            # the index scan from below, where occurred_end >= date_from alone could not
+            where.append("occurred_start >= CAST(:date_from AS date)"
+                         " - (SELECT coalesce(max(occurred_end - occurred_start), 0) FROM timeline_entry)")
     else:
         # the one version per event with known_at <= as_of < superseded_at (migration 0005)
         source = "timeline_version"

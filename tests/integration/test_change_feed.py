@@ -90,3 +90,12 @@ async def test_border_alerts_service_alerts_on_closures(fed):
     assert len(got) == expected
     assert {a["decision"] for a in got} <= {"close", "restrict", "refuse_entry", "expel", "seal_off_area"}
     assert len({a["change_seq"] for a in got}) == expected
+
+
+async def test_relay_names_a_missing_change_feed_topic(stack_settings):
+    """On a database whose topics were never created, the relay says which topic and what to run."""
+    from timeline.bus.relay import MissingTopic
+
+    settings = stack_settings.model_copy(update={"topic_prefix": stack_settings.topic_prefix + "-none"})
+    with pytest.raises(MissingTopic, match=rf"{changes_topic(settings)} does not exist: run `timeline topics create`"):
+        await relay(settings)

@@ -148,3 +148,15 @@ async def test_as_of_takes_the_latest_version_known_then_even_when_clocks_disagr
     rows = await _timeline(stack_settings, as_of=T3)
     assert [(r["id"], r["version"], r["summary"]) for r in rows if r["id"] == "skew-1"] == [
         ("skew-1", 3, "second amendment")]
+
+
+async def test_a_date_range_finds_long_events_that_began_before_it(stack_settings):
+    """An event known only to the year overlaps a range that starts months after its start."""
+    await harness.publish_events(stack_settings, [
+        fact("span-year", "2016-01-01", "2016-12-31", precision="year"),
+        fact("span-day", "2016-11-02"),
+        fact("span-before", "2016-09-30"),
+    ])
+    await harness.project_until_caught_up(stack_settings)
+    rows = await _timeline(stack_settings, date_from=datetime(2016, 10, 1).date(), date_to=datetime(2016, 11, 30).date())
+    assert [r["id"] for r in rows] == ["span-year", "span-day"]

@@ -45,12 +45,18 @@ class ChangeMessage(BaseModel):
 LOCK_KEY = 0x74696D656C696E65  # "timeline"
 
 
+class MissingTopic(RuntimeError):
+    """The change-feed topic has not been created."""
+
+
 async def last_published_seq(settings: Settings) -> int:
     """The ``seq`` of the last change on the topic (0 when empty)."""
     tp = TopicPartition(changes_topic(settings), 0)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
+        if tp.topic not in await consumer.topics():
+            raise MissingTopic(f"the change-feed topic {tp.topic} does not exist: run `timeline topics create`")
         consumer.assign([tp])
         end = (await consumer.end_offsets([tp]))[tp]
         if end == 0:

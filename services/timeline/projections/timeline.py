@@ -89,11 +89,11 @@ class State:
     type: str
     payload: dict[str, Any]
     existed: bool  # in timeline_entry before this batch
-    columns: tuple = ()  # _columns of the payload, once computed
+    columns: tuple = ()  # _columns of the payload (set whenever a version is added)
 
     def entry_row(self) -> tuple:
         return (self.source, self.id, self.version, self.first_known_at, self.known_at, self.retracted,
-                *(self.columns or _columns(self.type, self.payload)))
+                *self.columns)
 
 
 @dataclass

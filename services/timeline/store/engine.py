@@ -25,9 +25,9 @@ def make_engine(settings: Settings, **kw) -> AsyncEngine:
 async def make_pool(settings: Settings, size: int = 4) -> asyncpg.Pool:
     """An asyncpg pool for the projector's writes.
 
-    Its users leave no session state behind (no LISTEN, advisory lock, open cursor or SET
-    outside a transaction), so a connection goes back to the pool without the default reset
-    query: one round trip less per batch."""
+    Its users leave no session state behind (no LISTEN, no SET outside a transaction, cursors
+    only inside transactions; the relay releases its advisory lock itself), so a connection
+    goes back to the pool without the default reset query: one round trip less per batch."""
     return await asyncpg.create_pool(
         settings.database_url, min_size=1, max_size=size, reset=_keep_session,
         server_settings={"search_path": settings.db_schema, "application_name": "timeline-projector"},

@@ -60,8 +60,9 @@ def _rates(r: dict) -> list[str]:
 
 def _latency(r: dict) -> list[str]:
     lines = ["## Publish → visible in `timeline_entry`", "",
-             "`timeline project` running; events published one by one (one `publish` call each) at a fixed "
-             "rate; `timeline_entry` polled every 5 ms through one asyncpg connection.", "",
+             "`timeline project` running; events published at a fixed rate (every 5 ms, the events due by "
+             "then in one `publish` call); every 5 ms one asyncpg connection reads the change rows committed "
+             "since its last look (they commit in the same transaction as `timeline_entry`).", "",
              "| rate asked | rate sent | events | visible | p50 | p99 | max |", "|---:|---:|---:|---:|---:|---:|---:|"]
     for x in r["latency"]:
         lines.append(f"| {_f(x['target_per_s'])}/s | {_f(x['achieved_per_s'])}/s | {x['events']:,} | "
@@ -103,8 +104,8 @@ NOTES = [
     "through `pg_stat_user_tables.n_tup_ins` of the shadow event log, sampled every 0.5 s (PostgreSQL flushes "
     "it about once a second; a count(*) would slow the replay down). 1,000,000 projected = linear from the "
     "whole run's rate; the rate falls as the tables grow, so that is optimistic.",
-    "- **Latency:** publish time = when `publish()` is called for the event; visible = when the poll that first "
-    "returned it came back.",
+    "- **Latency:** publish time = when the `publish()` call carrying the event starts; visible = when the "
+    "poll that first returned its change row came back.",
     "- **Queries:** `ANALYZE` first; one warm-up run each, then up to 200 runs or 30 s (at least 5); nearest-rank "
     "percentiles. The rare text search (a term that only one event's summary holds) is one query more than "
     "the brief asked for: without an index on `summary` it would scan the whole table.",

@@ -199,10 +199,6 @@ class Projector:
             await self.consumer.stop()
         return self.progress
 
-    async def project(self, batch: dict, commit_to_kafka: bool = True) -> None:
-        """Decode a fetched batch and write it (see ``decode`` and ``write``)."""
-        await self.write(await self.decode(batch), commit_to_kafka)
-
     async def decode(self, batch: dict) -> "Decoded":
         """Decode the records not handled yet; what cannot be decoded is set aside for the dead-letter topic.
 

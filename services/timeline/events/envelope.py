@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from .limits import EventId, Instant, SourceUri, Text
 
 
 class Envelope(BaseModel):
@@ -14,13 +16,13 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(min_length=1, max_length=200)
-    source: str = Field(min_length=1, max_length=500, description="URI-reference of the producer or publication")
+    id: EventId
+    source: SourceUri
     type: str
-    time: AwareDatetime
-    recordedtime: AwareDatetime
-    subject: str | None = None
-    dataschema: str | None = None
+    time: Instant
+    recordedtime: Instant
+    subject: Text | None = None
+    dataschema: Text | None = None
     datacontenttype: Literal["application/json"] = "application/json"
     data: Any
 

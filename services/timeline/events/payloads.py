@@ -1,12 +1,16 @@
 """The five payload types. Each cites the codebook whose vocabulary it follows."""
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+import orjson
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .common import Fact, Model
+from .limits import (
+    MAX_CHANGES_BYTES, MAX_CHANGES_DEPTH, MAX_LIST_ITEMS, Count, Day, EventId, Name, SourceUri, Text, deeper_than,
+)
 
 PloverType = Literal[
     "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -17,9 +21,9 @@ PloverType = Literal[
 class Fatalities(Model):
     """UCDP GED best/low/high. A missing value means unknown, never zero."""
 
-    best: int | None = Field(default=None, ge=0)
-    low: int | None = Field(default=None, ge=0)
-    high: int | None = Field(default=None, ge=0)
+    best: Count | None = None
+    low: Count | None = None
+    high: Count | None = None
 
 
 class OffensiveEscalation(Fact):
@@ -35,68 +39,127 @@ class OffensiveEscalation(Fact):
         "Agreement", "Non-violent transfer of territory", "Other",
     ]
     attack_kinds: list[Literal["air_strike", "shelling", "missile", "barrel_bomb", "bombing", "ground_offensive"]] = (
-        Field(default_factory=list)
+        Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     )
-    weapons: list[str] = Field(default_factory=list)
-    area: str | None = None
+    weapons: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    area: Text | None = None
     fatalities: Fatalities = Field(default_factory=Fatalities)
-    first_use: list[str] = Field(default_factory=list)
+    first_use: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
 
 
 class Statement(Fact):
     """What someone said and what the saying does, after PLOVER event types and modes.
     ``auxiliary`` marks statements about the future, hypotheticals and negations."""
 
-    speaker_office: str | None = None
+    speaker_office: Text | None = None
     act: Literal["warn", "promise", "reject", "request", "accuse", "announce_talks", "demand", "hope", "inform"]
     plover_type: PloverType
-    plover_mode: str | None = None
-    auxiliary: list[Literal["future", "hypothetical", "negated"]] = Field(default_factory=list)
-    quote: str | None = None
+    plover_mode: Text | None = None
+    auxiliary: list[Literal["future", "hypothetical", "negated"]] = Field(default_factory=list, max_length=3)
+    quote: Text | None = None
     stance: Literal["supportive", "neutral", "critical", "hostile"] | None = None
 
 
 class BorderDecision(Fact):
     """A state's decision about a border (PLOVER: refusing entry REJECT, expelling COERCE)."""
 
-    border: str = Field(min_length=1, description="e.g. JOR-SYR, or an internal boundary")
-    crossing: str | None = None
+    border: Name = Field(description="e.g. JOR-SYR, or an internal boundary")
+    crossing: Text | None = None
     decision: Literal["close", "reopen", "restrict", "refuse_entry", "expel", "seal_off_area"]
     plover_type: PloverType
-    affected_population: str | None = None
-    effective_from: date | None = None
-    effective_until: date | None = None
+    affected_population: Text | None = None
+    effective_from: Day | None = None
+    effective_until: Day | None = None
 
 
 class DisplacementReport(Fact):
     """A displacement figure as one organisation reported it (IDMC flow/stock, HXL tags,
     UNHCR ``coo_iso``/``coa_iso``). Competing figures are separate reports."""
 
-    reporting_org: str = Field(min_length=1)
+    reporting_org: Name
     figure_kind: Literal["flow", "stock"]
     population_type: Literal["idps", "refugees", "asylum_seekers", "returnees", "stranded"]
-    figure: int = Field(ge=0)
+    figure: Count
     unit: Literal["person", "household"] = "person"
     quantifier: Literal["more_than", "less_than", "exact", "approximately"]
-    term: str = Field(min_length=1, description="the term as written: displaced, stranded, registered")
-    period_start: date | None = None
-    period_end: date | None = None
-    origin: str | None = None
-    destination: str | None = None
+    term: Name = Field(description="the term as written: displaced, stranded, registered")
+    period_start: Day | None = None
+    period_end: Day | None = None
+    origin: Text | None = None
+    destination: Text | None = None
     coo_iso: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     coa_iso: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
 
 
+def _fact_model(type_name: str) -> type[Model]:
+    from .registry import BY_NAME  # the registry imports this module; it is the one list of types
+
+    return BY_NAME[type_name].payload  # type: ignore[return-value]
+
+
+@cache
+def _field_adapter(type_name: str, field: str) -> TypeAdapter:
+    info = _fact_model(type_name).model_fields[field]
+    if not info.metadata:
+        return TypeAdapter(info.annotation)
+    return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[valid-type]
+
+
+def _changes_schema(schema: dict[str, Any]) -> None:
+    """Per target type, the JSON Schema of ``changes`` names the fields it may carry."""
+    from .registry import FACT_TYPES
+
+    schema["allOf"] = [
+        {"if": {"properties": {"corrects_type": {"const": t.name}}},
+         "then": {"properties": {"changes": {"propertyNames": {"enum": sorted(t.payload.model_fields)}}}}}
+        for t in FACT_TYPES
+    ]
+
+
 class Correction(Model):
     """Amends or retracts an earlier event named by ``corrects_id`` (and its source, when it
-    came from another producer). ``changes`` replaces top-level payload fields."""
+    came from another producer). ``changes`` replaces top-level payload fields of the target's
+    type; each changed value must be valid as that field."""
 
-    corrects_id: str = Field(min_length=1)
-    corrects_source: str | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_changes_schema)
+
+    corrects_id: EventId
+    corrects_source: SourceUri | None = None
     corrects_type: Literal["offensive_escalation", "statement", "border_decision", "displacement_report"]
     action: Literal["amend", "retract"]
-    changes: dict[str, Any] = Field(default_factory=dict)
-    reason: str = Field(min_length=1)
+    changes: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"top-level fields of the target's type and their new values; nested at most "
+                    f"{MAX_CHANGES_DEPTH} levels, at most {MAX_CHANGES_BYTES} bytes as JSON",
+        json_schema_extra={"x-max-depth": MAX_CHANGES_DEPTH, "x-max-json-bytes": MAX_CHANGES_BYTES},
+    )
+    reason: Name
+
+    @field_validator("changes")
+    @classmethod
+    def _changes_fit_the_target(cls, changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if deeper_than(changes, MAX_CHANGES_DEPTH):
+            raise ValueError(f"nested deeper than {MAX_CHANGES_DEPTH} levels")
+        try:
+            size = len(orjson.dumps(changes))
+        except TypeError as exc:  # orjson.JSONEncodeError: e.g. an integer past 64 bits
+            raise ValueError(f"not representable as JSON ({exc})") from None
+        if size > MAX_CHANGES_BYTES:
+            raise ValueError(f"{size} bytes as JSON, over the limit of {MAX_CHANGES_BYTES}")
+        target = info.data.get("corrects_type")
+        if target is None:
+            return changes  # corrects_type is invalid and already reported
+        fields = _fact_model(target).model_fields
+        for name, value in changes.items():
+            if name not in fields:
+                raise ValueError(f"{name!r} is not a field of {target}")
+            try:
+                _field_adapter(target, name).validate_python(value)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in (name, *first["loc"]))
+                raise ValueError(f"{where}: {first['msg']}") from None
+        return changes
 
     @model_validator(mode="after")
     def _amend_changes_something(self) -> "Correction":

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import bootstrap
@@ -95,7 +96,7 @@ def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents
         events, errors = read_events(lines)
     if errors:
         for error in errors:
-            err.print(f"[red]{error}[/red]", highlight=False)
+            err.print(f"[red]{escape(str(error))}[/red]", highlight=False)
         err.print(f"{len(errors)} invalid line(s): nothing was published")
         raise typer.Exit(1)
     from .events import InvalidEvent
@@ -103,7 +104,7 @@ def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents
     try:
         console.print(f"published {asyncio.run(_publish(_settings(), events))} events")
     except InvalidEvent as exc:
-        err.print(f"[red]{exc}[/red]: nothing was published", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/red]: nothing was published", highlight=False)
         raise typer.Exit(1)
 
 
@@ -241,23 +242,26 @@ def dlq_list(limit: int = typer.Option(100)) -> None:
     from .bus.deadletter import read_dead_letters
 
     rows = asyncio.run(read_dead_letters(_settings(), limit))
-    table = Table("dead-letter topic", "offset", "from", "error", "field", "reason")
+    table = Table("dead-letter topic", "offset", "from", "error", "sqlstate", "field", "reason")
     for row in rows:
-        table.add_row(row["topic"], str(row["offset"]), f"{row['original_topic']}[{row['original_partition']}]@"
-                      f"{row['original_offset']}", row["error_class"], row["field"], row["message"])
+        reason = row["message"] + (" (value truncated)" if row["truncated"] else "")
+        table.add_row(*map(escape, (
+            row["topic"], str(row["offset"]), f"{row['original_topic']}[{row['original_partition']}]@"
+            f"{row['original_offset']}", row["error_class"], row["sqlstate"], row["field"], reason)))
     console.print(table)
     console.print(f"{len(rows)} dead letters")
 
 
 @dlq_app.command("redrive")
-def dlq_redrive() -> None:
-    """Publish the dead letters not yet redriven back to their original topics."""
+def dlq_redrive(error_class: Optional[str] = typer.Option(
+        None, "--error-class", help="only dead letters of this class, e.g. rejected_by_store")) -> None:
+    """Publish the dead letters not yet redriven back to their original topics, each bad record once."""
     from .bus.deadletter import redrive
 
     async def run() -> int:
         settings = _settings()
         async with bootstrap.producer(settings) as producer:
-            return await redrive(settings, producer)
+            return await redrive(settings, producer, error_class)
 
     console.print(f"redrove {asyncio.run(run())} dead letters")
 

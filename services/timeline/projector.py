@@ -3,7 +3,8 @@
 Per batch, one PostgreSQL transaction writes the event log, every view change and the next
 offset of each partition. On assignment the consumer seeks to the offsets stored in
 PostgreSQL; Kafka-side commits are made only so that lag tools see progress. Records that
-cannot be decoded go to the dead-letter topic, and their offsets are stored only after Kafka
+cannot be decoded go to the dead-letter topic, and so do the records PostgreSQL refuses (found
+by splitting the batch) and conflicting duplicates; their offsets are stored only after Kafka
 acknowledged the dead letter. Outages of Kafka or PostgreSQL are waited out with backoff.
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ from .bus.deadletter import dead_letter
 from .bus.topics import event_topics
 from .config import Settings
 from .events import InvalidEvent, decode
-from .projections import VERSION, prepare, project_batch
+from .events.errors import ConflictingDuplicate, RejectedByStore
+from .projections import VERSION, Applied, prepare, project_batch
 from .projections.records import Record
 from .store.checkpoints import load_offsets, lock_offsets, store_offsets
 
@@ -36,6 +38,24 @@ TRANSIENT_DB_ERRORS = (
 
 
 YIELD_EVERY = 50  # records decoded between two turns of the event loop
+UNIQUE_RETRIES = 3  # a unique violation that persists is the record's doing, not another process's
+# SQLSTATE classes of a value the store refuses: data exception, integrity, program limit
+REFUSAL_CLASSES = ("22", "23", "54")
+# errors computing or encoding a record's rows on this side of the connection
+CLIENT_REFUSALS = (asyncpg.exceptions._base.DataError, ValueError, TypeError, OverflowError, KeyError)
+
+
+def store_refusal(error: BaseException, unique_is_refusal: bool = False) -> str | None:
+    """The SQLSTATE (or ``client``) when ``error`` means the store refuses a value of the batch,
+    None when it is transient or not about the data."""
+    if isinstance(error, asyncpg.UniqueViolationError) and not unique_is_refusal:
+        return None
+    if isinstance(error, asyncpg.PostgresError):
+        state = error.sqlstate or ""
+        return state if state[:2] in REFUSAL_CLASSES else None
+    if isinstance(error, CLIENT_REFUSALS):
+        return "client"
+    return None
 
 
 class ProjectionOutdated(RuntimeError):
@@ -48,6 +68,8 @@ class Progress:
     projected: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    refused: int = 0  # dead-lettered as rejected_by_store
+    conflicts: int = 0  # dead-lettered as conflicting_duplicate
     waits: dict[str, int] = field(default_factory=dict)
 
 
@@ -215,46 +237,85 @@ class Projector:
                 decoded.next_offsets[(tp.topic, tp.partition)] = m.offset + 1
                 try:
                     event = decode(m.value, self.settings.max_message_bytes)
-                    decoded.records.append(prepare(Record(tp.topic, tp.partition, m.offset, event,
-                                                          received=m.value.decode())))
                 except InvalidEvent as error:
                     decoded.bad.append((m, error))
+                    continue
+                try:
+                    decoded.records.append(prepare(Record(tp.topic, tp.partition, m.offset, event,
+                                                          received=m.value.decode(), message=m)))
+                except CLIENT_REFUSALS as exc:  # its rows cannot be computed: the store could not take it
+                    decoded.bad.append((m, RejectedByStore(f"{type(exc).__name__}: {exc}"[:2000], "client")))
         return decoded
 
     async def write(self, decoded: "Decoded", commit_to_kafka: bool = True) -> None:
-        """Dead-letter the bad records, then apply the rest and the offsets in one transaction."""
+        """Dead-letter the bad records, then apply the rest and the offsets in one transaction.
+
+        Records the store refuses, and conflicting duplicates, are found inside that transaction,
+        dead-lettered (and acknowledged by Kafka) before it commits, and left out of the views."""
         records, bad, next_offsets = decoded.records, decoded.bad, decoded.next_offsets
         if not next_offsets:
             return
-        while bad:
-            try:
-                await dead_letter(self.producer, bad)
-                self.progress.dead_letters += len(bad)
-                break
-            except KafkaError as exc:
-                await self.backoff.wait("kafka (dead-letter topic)", exc, self.progress)
+        await self._dead_letter(bad)
+        unique_violations = 0
         while True:
             try:
                 async with self.pool.acquire() as con, con.transaction():
                     stored = await lock_offsets(con, self.projection, next_offsets)
                     todo = [r for r in records if r.offset >= stored[(r.topic, r.partition)]]
-                    fresh = await project_batch(con, todo)
+                    applied, refused = await self._apply_isolating(con, todo, unique_violations >= UNIQUE_RETRIES)
+                    letters = [(r.message, ConflictingDuplicate(why, field="id")) for r, why in applied.conflicts]
+                    await self._dead_letter(letters + [(r.message, error) for r, error in refused])
                     await store_offsets(con, self.projection, next_offsets)
                 break
             except TRANSIENT_DB_ERRORS as exc:
                 await self.backoff.wait("postgresql", exc, self.progress)
             except asyncpg.UniqueViolationError as exc:
                 # another process appended the same event since this batch looked: retry, it now sees it
+                unique_violations += 1
                 log.info("retrying batch", reason=f"{type(exc).__name__}: {exc}")
         self.positions.update(next_offsets)
         self.backoff.reset()
         self.progress.batches += 1
-        self.progress.projected += fresh
-        self.progress.duplicates += len(todo) - fresh
+        self.progress.projected += applied.fresh
+        self.progress.refused += len(refused)
+        self.progress.conflicts += len(applied.conflicts)
+        self.progress.duplicates += len(todo) - applied.fresh - len(refused) - len(applied.conflicts)
         if commit_to_kafka:
             self._to_commit.update(next_offsets)
             if self._committing is None or self._committing.done():
                 self._committing = asyncio.create_task(self._commit_for_lag_tools())
+
+    async def _apply_isolating(self, con: asyncpg.Connection, records: list[Record], unique_is_refusal: bool
+                               ) -> tuple[Applied, list[tuple[Record, RejectedByStore]]]:
+        """Apply ``records`` in a savepoint. Should the store refuse them, split them in halves
+        (partition order kept) until each refused record stands alone; return what was applied
+        and the refused records with PostgreSQL's reason."""
+        try:
+            async with con.transaction():
+                return await project_batch(con, records), []
+        except Exception as exc:
+            refusal = store_refusal(exc, unique_is_refusal)
+            if refusal is None:
+                raise
+            if len(records) == 1:
+                log.warning("store refused an event", topic=records[0].topic, partition=records[0].partition,
+                            offset=records[0].offset, sqlstate=refusal, error=str(exc)[:500])
+                return Applied(), [(records[0], RejectedByStore(f"{type(exc).__name__}: {exc}"[:2000], refusal))]
+            log.info("isolating what the store refuses", records=len(records), sqlstate=refusal)
+            middle = len(records) // 2
+            first, refused_first = await self._apply_isolating(con, records[:middle], unique_is_refusal)
+            second, refused_second = await self._apply_isolating(con, records[middle:], unique_is_refusal)
+            return first + second, refused_first + refused_second
+
+    async def _dead_letter(self, bad: list) -> None:
+        """Dead-letter ``bad`` and wait for Kafka's acknowledgement, waiting out Kafka outages."""
+        while bad:
+            try:
+                await dead_letter(self.producer, bad)
+                self.progress.dead_letters += len(bad)
+                return
+            except KafkaError as exc:
+                await self.backoff.wait("kafka (dead-letter topic)", exc, self.progress)
 
     async def _commit_for_lag_tools(self) -> None:
         """Commit the stored offsets to Kafka too, in the background: lag tools read them there.

@@ -202,7 +202,7 @@ class _Builder:
         if not chunk:
             return 0
         async with self.pool.acquire() as con, con.transaction():
-            n = await project_batch(con, chunk)
+            n = (await project_batch(con, chunk)).fresh
         self.done += len(chunk)
         if self.on_progress:
             self.on_progress(self.done, total)

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import bootstrap, readers
 from .config import Settings
+
+
+def _plain(*cells: object) -> list[Text]:
+    """Table cells taken literally: event text such as ``[/bold]`` is shown, never read as markup."""
+    return [Text(str(cell)) for cell in cells]
 
 
 def _when(row) -> str:
@@ -27,10 +34,10 @@ async def print_timeline(settings: Settings, console: Console, actor, type_, dat
     for r in rows:
         what = r["summary"] + (" [retracted]" if r["retracted"] else "") + (f" (v{r['version']})" if r["version"] > 1 else "")
         where = ", ".join(x for x in (r["location_name"], r["admin1"], r["country_iso3"]) if x)
-        table.add_row(_when(r), r["type"], where, what, ", ".join(r["actor_ids"]),
-                      "; ".join(f"{p} (claim: {c})" for p, c in zip(r["publishers"], r["claimants"]))
-                      if len(r["publishers"]) == len(r["claimants"])
-                      else "; ".join(r["publishers"]) + " (claims: " + ", ".join(r["claimants"]) + ")")
+        table.add_row(*_plain(_when(r), r["type"], where, what, ", ".join(r["actor_ids"]),
+                              "; ".join(f"{p} (claim: {c})" for p, c in zip(r["publishers"], r["claimants"]))
+                              if len(r["publishers"]) == len(r["claimants"])
+                              else "; ".join(r["publishers"]) + " (claims: " + ", ".join(r["claimants"]) + ")"))
     console.print(table)
     console.print(f"{len(rows)} events")
 
@@ -42,16 +49,19 @@ async def print_actor(settings: Settings, console: Console, name: str) -> bool:
             return False
         activity = await readers.actor_activity(engine, actor["id"])
         rows = await readers.timeline(engine, readers.TimelineQuery(actor_id=actor["id"]))
-    console.print(f"[bold]{actor['name']}[/bold] ({actor['id']}), {actor['actor_type']}"
-                  + (f", {actor['country_iso3']}" if actor["country_iso3"] else ""))
-    console.print("aliases: " + ", ".join(actor["aliases"]))
-    console.print("named in the texts as: " + ", ".join(activity["names_as_written"]))
-    console.print("roles: " + ", ".join(f"{k} {v}" for k, v in activity["roles"].items()))
-    console.print("by type: " + ", ".join(f"{k} {v}" for k, v in activity["by_type"].items()))
-    console.print("by month: " + ", ".join(f"{k} {v}" for k, v in activity["by_month"].items()))
+    console.print(f"[bold]{escape(actor['name'])}[/bold] ({escape(actor['id'])}), {escape(actor['actor_type'])}"
+                  + (f", {escape(actor['country_iso3'])}" if actor["country_iso3"] else ""))
+    for label, text in (
+        ("aliases", ", ".join(actor["aliases"])),
+        ("named in the texts as", ", ".join(activity["names_as_written"])),
+        ("roles", ", ".join(f"{k} {v}" for k, v in activity["roles"].items())),
+        ("by type", ", ".join(f"{k} {v}" for k, v in activity["by_type"].items())),
+        ("by month", ", ".join(f"{k} {v}" for k, v in activity["by_month"].items())),
+    ):
+        console.print(Text(f"{label}: {text}"))
     table = Table("when", "type", "what")
     for r in rows:
-        table.add_row(_when(r), r["type"], r["summary"])
+        table.add_row(*_plain(_when(r), r["type"], r["summary"]))
     console.print(table)
     return True
 
@@ -63,8 +73,8 @@ async def print_versions(settings: Settings, console: Console, source: str, id_:
         return False
     table = Table("version", "known at", "action", "by", "reason", "retracted", "summary")
     for r in rows:
-        table.add_row(str(r["version"]), r["known_at"].isoformat(), r["action"], r["change_id"], r["reason"] or "",
-                      "yes" if r["retracted"] else "", r["summary"])
+        table.add_row(*_plain(r["version"], r["known_at"].isoformat(), r["action"], r["change_id"], r["reason"] or "",
+                              "yes" if r["retracted"] else "", r["summary"]))
     console.print(table)
     return True
 
@@ -86,6 +96,6 @@ async def print_lag(settings: Settings, console: Console) -> None:
         await pool.close()
     table = Table("topic", "partition", "lag")
     for (topic, partition), n in sorted(per_partition.items()):
-        table.add_row(topic, str(partition), str(n))
+        table.add_row(*_plain(topic, partition, n))
     console.print(table)
     console.print(f"total lag {sum(per_partition.values())}")

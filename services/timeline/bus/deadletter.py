@@ -4,41 +4,78 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 
 from ..events import InvalidEvent
 from .topics import dead_letter_topic
 
 HEADER_PREFIX = "dlq."
 FETCH_BYTES = 8 * 1024 * 1024  # a dead letter may be an oversize record
+TRUNCATED_BYTES = 64 * 1024  # what a dead letter keeps of a value too large to copy
+TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
 
 
 def dead_letter_headers(topic: str, partition: int, offset: int, error: InvalidEvent) -> list[tuple[str, bytes]]:
-    """Headers naming the original coordinates, the error class and message."""
-    return [
+    """Headers naming the original coordinates, the error class and message (and the SQLSTATE
+    when PostgreSQL refused the event)."""
+    headers = [
         ("dlq.original.topic", topic.encode()),
         ("dlq.original.partition", str(partition).encode()),
         ("dlq.original.offset", str(offset).encode()),
         ("dlq.error.class", error.kind.encode()),
-        ("dlq.error.field", (error.field or "").encode()),
+        ("dlq.error.field", (error.field or "").encode()[:1000]),
         ("dlq.error.message", str(error).encode()[:4000]),
     ]
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate:
+        headers.append(("dlq.error.sqlstate", sqlstate.encode()))
+    return headers
 
 
 async def dead_letter(producer: AIOKafkaProducer, bad: list) -> None:
-    """Send each (message, error) to its topic's dead-letter topic, raw value kept; wait for the acks."""
-    futures = []
-    for message, error in bad:
-        headers = dead_letter_headers(message.topic, message.partition, message.offset, error)
-        value = message.value if message.value is not None else b""
-        futures.append(await producer.send(
-            dead_letter_topic(message.topic), value, key=message.key,
-            headers=headers + [(k, v) for k, v in (message.headers or ()) if not k.startswith(HEADER_PREFIX)],
-        ))
-    await asyncio.gather(*futures)
+    """Send each (message, error) to its topic's dead-letter topic, raw value kept; wait for the acks.
+
+    A value that cannot be copied as it is (too large once decompressed, for instance) gets a
+    dead letter of its own coordinates with the first ``TRUNCATED_BYTES`` of the value, so that
+    it is never retried forever. Other Kafka errors are raised for the caller to retry."""
+    results = await asyncio.gather(*(_send(producer, m, error) for m, error in bad), return_exceptions=True)
+    too_large = []
+    for (message, error), result in zip(bad, results):
+        if isinstance(result, TOO_LARGE):
+            too_large.append((message, error))
+        elif isinstance(result, BaseException):
+            raise result
+    results = await asyncio.gather(*(_send(producer, m, error, truncate=True) for m, error in too_large),
+                                   return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def _send(producer: AIOKafkaProducer, message, error: InvalidEvent, truncate: bool = False):
+    headers = dead_letter_headers(message.topic, message.partition, message.offset, error)
+    value = message.value if message.value is not None else b""
+    key = message.key
+    if truncate:
+        headers += [("dlq.value.truncated", b"true"), ("dlq.value.original_bytes", str(len(value)).encode())]
+        value, key = value[:TRUNCATED_BYTES], key[:1024] if key else key
+    else:
+        headers += [(k, v) for k, v in (message.headers or ()) if not k.startswith(HEADER_PREFIX)]
+    future = await producer.send(dead_letter_topic(message.topic), value, key=key, headers=headers)
+    return await future
+
+
+def original_coordinates(message) -> tuple[str, str, str]:
+    """The (topic, partition, offset) a dead letter came from: the same bad record dead-lettered
+    twice (a kill between the dead letter and the offsets' commit) has the same coordinates."""
+    headers = dict(message.headers or ())
+    return tuple(headers.get(f"dlq.original.{k}", b"").decode(errors="replace")  # type: ignore[return-value]
+                 for k in ("topic", "partition", "offset"))
 
 
 async def read_dead_letters(settings, limit: int = 100) -> list[dict]:
-    """Read dead letters from the start of every dead-letter topic (no consumer group)."""
+    """Dead letters from the start of every dead-letter topic (no consumer group), each bad
+    record once however many times it was dead-lettered."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from .topics import event_topics
@@ -47,6 +84,7 @@ async def read_dead_letters(settings, limit: int = 100) -> list[dict]:
                                 max_partition_fetch_bytes=FETCH_BYTES)
     await consumer.start()
     rows: list[dict] = []
+    seen: set[tuple[str, str, str]] = set()
     try:
         partitions = [TopicPartition(dead_letter_topic(t), 0) for t in event_topics(settings)]
         consumer.assign(partitions)
@@ -58,7 +96,9 @@ async def read_dead_letters(settings, limit: int = 100) -> list[dict]:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, messages in batch.items():
                 for m in messages:
-                    rows.append(_describe(m))
+                    if original_coordinates(m) not in seen:
+                        seen.add(original_coordinates(m))
+                        rows.append(_describe(m))
                     if m.offset + 1 >= ends[tp]:
                         remaining.discard(tp)
     finally:
@@ -76,20 +116,26 @@ def _describe(message) -> dict:
         "error_class": headers.get("dlq.error.class", ""),
         "field": headers.get("dlq.error.field", ""),
         "message": headers.get("dlq.error.message", ""),
+        "sqlstate": headers.get("dlq.error.sqlstate", ""),
+        "truncated": headers.get("dlq.value.truncated") == "true",
         "value": message.value,
     }
 
 
-async def redrive(settings, producer: AIOKafkaProducer) -> int:
+async def redrive(settings, producer: AIOKafkaProducer, error_class: str | None = None) -> int:
     """Publish every dead letter not yet redriven back to its original topic, raw value and key
-    unchanged (e.g. after an upcaster was added). Progress is kept as the committed offsets of
-    a consumer group of its own, committed only after Kafka acknowledged the re-published records."""
+    unchanged (e.g. after an upcaster was added, or a fix for ``rejected_by_store``). With
+    ``error_class``, only the dead letters of that class (its progress is kept apart; a record
+    sent twice is a true duplicate, which the projector ignores). Each bad record is sent once, however
+    many times it was dead-lettered; a truncated copy is never sent. Progress is kept as the
+    committed offsets of a consumer group of its own, committed only after Kafka acknowledged
+    the re-published records."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from .topics import event_topics
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=f"{settings.consumer_group}-dlq-redrive",
+        bootstrap_servers=settings.kafka_bootstrap, group_id=f"{settings.consumer_group}-dlq-redrive{'-' + error_class if error_class else ''}",
         enable_auto_commit=False, auto_offset_reset="earliest", max_partition_fetch_bytes=FETCH_BYTES,
     )
     await consumer.start()
@@ -98,10 +144,11 @@ async def redrive(settings, producer: AIOKafkaProducer) -> int:
         partitions = [TopicPartition(dead_letter_topic(t), 0) for t in event_topics(settings)]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        for tp in partitions:
-            committed = await consumer.committed(tp)
-            consumer.seek(tp, committed or 0)
-        remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        committed = {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
+        for tp, offset in (await consumer.beginning_offsets(partitions)).items():
+            consumer.seek(tp, offset)  # from the start: what was redriven before is known by its coordinates
+        seen: set[tuple[str, str, str]] = set()
+        remaining = {tp for tp in partitions if ends[tp] > 0 and committed[tp] < ends[tp]}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             futures, last = [], {}
@@ -109,10 +156,14 @@ async def redrive(settings, producer: AIOKafkaProducer) -> int:
                 for m in messages:
                     if m.offset >= ends[tp]:
                         continue
-                    headers = [(k, v) for k, v in (m.headers or ()) if not k.startswith(HEADER_PREFIX)]
-                    original = dict(m.headers or ()).get("dlq.original.topic", b"").decode()
-                    futures.append(await producer.send(original, m.value, key=m.key, headers=headers))
-                    last[tp] = m.offset + 1
+                    coordinates = original_coordinates(m)
+                    again = coordinates in seen
+                    seen.add(coordinates)
+                    if m.offset >= committed[tp] and not again and _redrivable(m, error_class):
+                        headers = [(k, v) for k, v in (m.headers or ()) if not k.startswith(HEADER_PREFIX)]
+                        futures.append(await producer.send(coordinates[0], m.value, key=m.key, headers=headers))
+                    if m.offset >= committed[tp]:
+                        last[tp] = m.offset + 1
                     if m.offset + 1 >= ends[tp]:
                         remaining.discard(tp)
             await asyncio.gather(*futures)
@@ -122,3 +173,10 @@ async def redrive(settings, producer: AIOKafkaProducer) -> int:
     finally:
         await consumer.stop()
     return count
+
+
+def _redrivable(message, error_class: str | None) -> bool:
+    headers = dict(message.headers or ())
+    if headers.get("dlq.value.truncated") == b"true":
+        return False
+    return error_class is None or headers.get("dlq.error.class", b"").decode(errors="replace") == error_class

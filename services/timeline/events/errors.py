@@ -49,3 +49,19 @@ class SchemaViolation(InvalidEvent):
 
 class Oversize(InvalidEvent):
     kind = "oversize"
+
+
+class RejectedByStore(InvalidEvent):
+    """A valid event that PostgreSQL (or its driver) still refused; ``sqlstate`` says why."""
+
+    kind = "rejected_by_store"
+
+    def __init__(self, reason: str, sqlstate: str | None = None):
+        super().__init__(reason)
+        self.sqlstate = sqlstate
+
+
+class ConflictingDuplicate(InvalidEvent):
+    """A (source, id) already logged with different content; the logged version stays."""
+
+    kind = "conflicting_duplicate"

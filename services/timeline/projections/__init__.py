@@ -1,6 +1,8 @@
 """Projections: apply a batch of events to the views inside a transaction the caller owns."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import asyncpg
 
 from . import event_log, timeline
@@ -15,14 +17,26 @@ def prepare(record: Record) -> Record:
     return record
 
 
-async def project_batch(con: asyncpg.Connection, records: list[Record]) -> int:
-    """Apply ``records`` (in partition order) to every view; return how many were new.
+@dataclass
+class Applied:
+    """What a batch did: how many events were new, and the conflicting duplicates it set aside."""
+
+    fresh: int = 0
+    conflicts: list[tuple[Record, str]] = field(default_factory=list)
+
+    def __add__(self, other: "Applied") -> "Applied":
+        return Applied(self.fresh + other.fresh, self.conflicts + other.conflicts)
+
+
+async def project_batch(con: asyncpg.Connection, records: list[Record]) -> Applied:
+    """Apply ``records`` (in partition order) to every view; tell how many were new and which
+    were conflicting duplicates (left out of every view).
 
     The batch is applied in memory and each table written once, so the outcome is the same
     as applying the records one by one, whatever the batch boundaries."""
     for record in records:
         if record.prepared is None:
             prepare(record)
-    fresh = await event_log.append_new(con, records)
+    fresh, conflicts = await event_log.append_new(con, records)
     await timeline.apply(con, [(r.event, r.prepared[1]) for r in fresh])
-    return len(fresh)
+    return Applied(len(fresh), conflicts)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncpg
+import orjson
 
 from ..store import bulk
 from .records import Record
@@ -12,26 +13,43 @@ COLUMNS = (
 )
 
 
-async def append_new(con: asyncpg.Connection, records: list[Record]) -> list[Record]:
-    """Append the records whose (source, id) the log does not hold yet; return those, in order.
+async def append_new(con: asyncpg.Connection, records: list[Record]) -> tuple[list[Record], list[tuple[Record, str]]]:
+    """Append the records whose (source, id) the log does not hold yet; return those, in order,
+    and the conflicting duplicates with the reason.
 
-    A duplicate (same source and id, whatever its offset) changes nothing. Should another
-    process append the same event between the check and the COPY, the COPY fails with a unique
-    violation and the caller retries the whole transaction, which then sees it."""
-    seen: set[tuple[str, str]] = set()
-    first: list[Record] = []
+    A duplicate (same source and id, whatever its offset) with the same content changes nothing.
+    One whose content differs from the logged event is a conflicting duplicate: the logged event
+    stays and the caller dead-letters the other. Should another process append the same event
+    between the check and the COPY, the COPY fails with a unique violation and the caller retries
+    the whole transaction, which then sees it."""
+    first: dict[tuple[str, str], Record] = {}
+    conflicts: list[tuple[Record, str]] = []
     for record in records:
-        if record.event.key not in seen:
-            seen.add(record.event.key)
-            first.append(record)
+        earlier = first.get(record.event.key)
+        if earlier is None:
+            first[record.event.key] = record
+        elif not same_content(earlier.prepared[0][-1], record.prepared[0][-1]):
+            conflicts.append((record, f"differs from the event at {earlier.topic}[{earlier.partition}]@{earlier.offset}"))
     existing = await con.fetch(
-        "SELECT source, id FROM event_log WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-        [r.event.source for r in first], [r.event.id for r in first],
+        "SELECT source, id, topic, kafka_partition, kafka_offset, envelope FROM event_log"
+        " WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [k[0] for k in first], [k[1] for k in first],
     )
-    known = {(row["source"], row["id"]) for row in existing}
-    fresh = [r for r in first if r.event.key not in known]
+    for logged in existing:
+        record = first.pop((logged["source"], logged["id"]))
+        if not same_content(logged["envelope"], record.prepared[0][-1]):
+            conflicts.append((record, f"differs from the logged event at {logged['topic']}"
+                                      f"[{logged['kafka_partition']}]@{logged['kafka_offset']}"))
+    fresh = list(first.values())
     await bulk.copy_rows(con, "event_log", COLUMNS, [r.prepared[0] for r in fresh])
-    return fresh
+    conflicts.sort(key=lambda c: (c[0].topic, c[0].partition, c[0].offset))
+    return fresh, conflicts
+
+
+def same_content(logged: str, received: str) -> bool:
+    """Whether two envelopes carry the same JSON value (byte-identical, or the same once parsed:
+    key order and spacing do not make a conflict)."""
+    return logged == received or orjson.loads(logged) == orjson.loads(received)
 
 
 def row(record: Record) -> tuple:

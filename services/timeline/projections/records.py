@@ -19,3 +19,4 @@ class Record:
     event: Envelope
     prepared: Any = None
     received: str | None = None  # the envelope's JSON as it arrived, kept in the event log
+    message: Any = None  # the Kafka record it came from, for a dead letter should the store refuse it

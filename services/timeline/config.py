@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     api_keys: str = "local-reader:read;local-publisher:read+publish"
     api_max_body_bytes: int = 5_000_000
     api_max_batch: int = 1000
+    # every query of the HTTP API: longer statements, or longer waits for a lock, answer 503
+    api_statement_timeout_ms: int = 5000
+    api_lock_timeout_ms: int = 1000
 
     @cached_property
     def api_key_scopes(self) -> dict[str, frozenset[str]]:

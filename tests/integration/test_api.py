@@ -103,7 +103,7 @@ async def test_one_event_with_its_history(api):
 
 async def test_actors_and_profiles(api):
     client, _ = api
-    actors = (await client.get("/actors", headers=READ)).json()
+    actors = (await client.get("/actors", headers=READ)).json()["items"]
     assert any(a["id"] == "assad-regime" and a["events"] > 0 for a in actors)
     profile = (await client.get("/actors/pro-Assad forces", headers=READ)).json()
     assert profile["actor"]["id"] == "assad-regime"
@@ -114,7 +114,7 @@ async def test_actors_and_profiles(api):
 
 async def test_competing_displacement_claims_side_by_side(api):
     client, _ = api
-    groups = (await client.get("/displacement", params={"population_type": "refugees"}, headers=READ)).json()
+    groups = (await client.get("/displacement", params={"population_type": "refugees"}, headers=READ)).json()["items"]
     pairs = [g for g in groups if len(g["figures"]) == 2]
     assert len(pairs) == 1
     assert sorted(f["figure"] for f in pairs[0]["figures"]) == [660_000, 1_320_000]
@@ -122,7 +122,7 @@ async def test_competing_displacement_claims_side_by_side(api):
 
 async def test_borders_current_status_and_history(api):
     client, _ = api
-    borders = (await client.get("/borders", headers=READ)).json()
+    borders = (await client.get("/borders", headers=READ)).json()["items"]
     assert borders and all(b["decision"] for b in borders)
     border = borders[0]["border"]
     history = (await client.get(f"/borders/{border}", headers=READ)).json()

@@ -1,6 +1,8 @@
 """The HTTP API: read endpoints, ingestion, health, lag and Prometheus metrics.
 
-Request bodies over ``api_max_body_bytes`` are refused with 413 by FastAPI's own body limit."""
+Request bodies over ``api_max_body_bytes`` are refused with 413 by FastAPI's own body limit.
+Metrics are labelled from closed sets: a known method name or ``other``, a route template or
+``unmatched``, so no request can add a series."""
 from __future__ import annotations
 
 import asyncio
@@ -9,16 +11,21 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import exc as sa
 from sqlalchemy import text
+from starlette.exceptions import HTTPException
 
 from ..bus.producer import make_producer
 from ..bus.topics import event_topics
 from ..config import Settings
-from ..store.engine import make_engine
-from . import ingest, reads
+from . import errors, ingest, models, reads
+from .database import database_error, make_api_engine
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @dataclass
@@ -38,13 +45,20 @@ class Metrics:
             Counter("timeline_ingested_events_total", "events accepted over HTTP", registry=registry),
         )
 
+    def observe(self, request: Request, status: int, seconds: float) -> None:
+        """Count one request under labels from closed sets."""
+        method = request.method if request.method in METHODS else "other"
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
 
 def create_app(settings: Settings) -> FastAPI:
     """The application; engine and Kafka clients are made when it starts, not at import."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.engine = make_engine(settings)
+        app.state.engine = make_api_engine(settings)
         app.state.producer = make_producer(settings)
         app.state.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
         await app.state.producer.start()
@@ -60,20 +74,38 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Read and ingest the event-sourced conflict timeline. Send an API key in X-API-Key.")
     app.state.settings = settings
     app.state.metrics = Metrics.create()
-    app.include_router(reads.router)
+    # ingestion first: for a method neither allows, /events/batch answers 405 with its own Allow
+    # header instead of that of /events/{id}, which the same path also matches
     app.include_router(ingest.router)
+    app.include_router(reads.router)
     _operations(app)
+    _error_handlers(app)
 
     @app.middleware("http")
     async def measure(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        app.state.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        app.state.metrics.latency.labels(route).observe(time.perf_counter() - started)
-        return response
+        started, status = time.perf_counter(), 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            app.state.metrics.observe(request, status, time.perf_counter() - started)
 
     return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"detail": ...}``; an exhausted database or an unreachable broker as 503."""
+    app.add_exception_handler(HTTPException, errors.http_error)
+    app.add_exception_handler(RequestValidationError, errors.validation_error)
+    app.add_exception_handler(sa.DBAPIError, database_error)
+    app.add_exception_handler(sa.TimeoutError, database_error)
+    app.add_exception_handler(ConnectionError, database_error)
+    app.add_exception_handler(KafkaError, _kafka_error)
+
+
+async def _kafka_error(request: Request, exc: KafkaError):
+    return errors.problem(503, f"Kafka did not answer: {type(exc).__name__}; retry", headers={"Retry-After": "1"})
 
 
 def _operations(app: FastAPI) -> None:
@@ -82,14 +114,16 @@ def _operations(app: FastAPI) -> None:
         """The process answers."""
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["operations"], responses={503: {"description": "a dependency is unreachable"}})
-    async def ready(request: Request) -> JSONResponse:
+    @app.get("/health/ready", tags=["operations"], response_model=models.Readiness,
+             responses={503: {"model": models.Readiness, "description": "a dependency is unreachable"}})
+    async def ready(request: Request, response: Response) -> dict:
         """Kafka and PostgreSQL are reachable."""
         checks = {"postgresql": await _check(_pg(request)), "kafka": await _check(_kafka(request))}
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+        response.status_code = 200 if ok else 503
+        return {"status": "ready" if ok else "not ready", "checks": checks}
 
-    @app.get("/lag", tags=["operations"])
+    @app.get("/lag", tags=["operations"], response_model=models.Lag, responses=errors.UNAVAILABLE)
     async def lag(request: Request) -> dict:
         """Per partition: end offset, stored offset, and the projector's lag."""
         settings = request.app.state.settings

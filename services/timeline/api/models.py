@@ -4,7 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+NEXT_CURSOR = ("opaque token: pass it as `cursor` to get the next page; null on the last page."
+               " Tokens this API did not return are refused with 422.")
 
 
 class TimelineItem(BaseModel):
@@ -28,7 +31,7 @@ class TimelineItem(BaseModel):
 
 class TimelinePage(BaseModel):
     items: list[TimelineItem]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class Version(BaseModel):
@@ -69,6 +72,11 @@ class ActorProfile(BaseModel):
     names_as_written: list[str]
 
 
+class ActorPage(BaseModel):
+    items: list[Actor]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+
+
 class DisplacementFigure(BaseModel):
     source: str
     id: str
@@ -101,6 +109,11 @@ class CompetingClaims(BaseModel):
     figures: list[DisplacementFigure]
 
 
+class DisplacementPage(BaseModel):
+    items: list[CompetingClaims]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+
+
 class BorderDecision(BaseModel):
     border: str
     crossing: str | None
@@ -115,6 +128,31 @@ class BorderDecision(BaseModel):
     id: str
 
 
+class BorderPage(BaseModel):
+    items: list[BorderDecision]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+
+
+class Readiness(BaseModel):
+    """``ready`` with 200 when every dependency answered, ``not ready`` with 503 and the failures."""
+
+    status: str
+    checks: dict[str, str]
+
+
+class PartitionLag(BaseModel):
+    topic: str
+    partition: int
+    end_offset: int
+    stored_offset: int
+    lag: int
+
+
+class Lag(BaseModel):
+    total_lag: int
+    partitions: list[PartitionLag]
+
+
 class Accepted(BaseModel):
     """The events Kafka acknowledged, by (source, id)."""
 
@@ -122,11 +160,24 @@ class Accepted(BaseModel):
     ids: list[str]
 
 
+class Problem(BaseModel):
+    """Every refusal but 422: the reason in one sentence."""
+
+    detail: str
+
+
 class FieldError(BaseModel):
-    loc: list[str]
+    """One invalid field, as FastAPI reports it: where (``["query", "cursor"]``, ``["body", 0, "data"]``),
+    what is wrong, the error type, and the offending input and context where known."""
+
+    loc: list[str | int]
     msg: str
     type: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
 
 
 class ValidationProblem(BaseModel):
+    """422: every invalid field of the request."""
+
     detail: list[FieldError]

@@ -1,40 +1,46 @@
-"""Read endpoints: timeline, one event's history, actors, displacement, borders, GeoJSON."""
+"""Read endpoints: timeline, one event's history, actors, displacement, borders, GeoJSON.
+
+Every list is paged: ``limit`` rows (at most 500) and a ``next_cursor`` to pass as ``cursor`` for
+the next page, null on the last one. Cursors are keyset positions, so a page does not shift
+while events arrive."""
 from __future__ import annotations
 
-import base64
-import json
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from .. import read_models, readers
-from . import models
+from . import cursors, errors, models
+from .params import Count, Day, Flag, Moment
 from .security import require
 
-router = APIRouter(dependencies=[require("read")])
+router = APIRouter(dependencies=[require("read")], responses=errors.READ)
 FactType = Literal["offensive_escalation", "statement", "border_decision", "displacement_report"]
-
-
-def encode_cursor(row: dict[str, Any]) -> str:
-    key = [row["occurred_start"].isoformat(), row["occurred_end"].isoformat(), row["source"], row["id"]]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple:
-    try:
-        start, end, source, id_ = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return date.fromisoformat(start), date.fromisoformat(end), str(source), str(id_)
-    except Exception:
-        raise HTTPException(422, [{"loc": ["query", "cursor"], "msg": "not a cursor this API returned",
-                                   "type": "value_error"}]) from None
+TIMELINE_KEY = (cursors.day, cursors.day, cursors.text, cursors.text)
+CLAIM_KEY = (cursors.day, cursors.day, *[cursors.text] * 5)
+# PostgreSQL's text cannot hold NUL, so a parameter with one could match nothing: it is refused
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
+Name = Annotated[str, Path(pattern=NO_NUL, max_length=500)]
+Cursor = Annotated[str | None, Query(description=cursors.DESCRIPTION, pattern=cursors.PATTERN,
+                                     max_length=cursors.MAX_LENGTH)]
+Limit = Annotated[Count, Query(ge=1, le=500, description="rows per page (at most 500)")]
+MIN_SEARCH = 3  # the trigram index needs three characters to narrow a search
 
 
 def aware(moment: datetime | None, field: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise HTTPException(422, [{"loc": ["query", field], "msg": "give a time zone, e.g. 2018-06-26T12:00:00Z",
-                                   "type": "value_error"}])
-    return moment
+    """``moment`` in UTC; 422 without a time zone. Instants past what UTC can hold in a datetime
+    (year 9999 west of Greenwich, year 1 east of it) are clamped: no event is known beyond them."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise errors.invalid(("query", field), "give a time zone, e.g. 2018-06-26T12:00:00Z", str(moment))
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=timezone.utc)
 
 
 async def _query(request: Request, **filters) -> readers.TimelineQuery:
@@ -43,7 +49,7 @@ async def _query(request: Request, **filters) -> readers.TimelineQuery:
         found = await readers.resolve_actor(request.app.state.engine, actor)
         filters["actor_id"] = found["id"] if found else actor
     cursor = filters.pop("cursor")
-    filters["after"] = decode_cursor(cursor) if cursor else None
+    filters["after"] = cursors.decode(cursor, TIMELINE_KEY) if cursor else None
     filters["as_of"] = aware(filters["as_of"], "as_of")
     return readers.TimelineQuery(**filters)
 
@@ -53,19 +59,22 @@ class TimelineFilters:
 
     def __init__(
         self,
-        date_from: Annotated[date | None, Query(alias="from", description="events that end on or after")] = None,
-        date_to: Annotated[date | None, Query(alias="to", description="events that start on or before")] = None,
+        date_from: Annotated[Day | None, Query(alias="from", description="events that end on or after")] = None,
+        date_to: Annotated[Day | None, Query(alias="to", description="events that start on or before")] = None,
         type: FactType | None = None,
-        actor: Annotated[str | None, Query(description="actor id, name or alias", max_length=200)] = None,
+        actor: Annotated[str | None, Query(description="actor id, name or alias", pattern=NO_NUL,
+                                           max_length=200)] = None,
         country: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-        admin1: Annotated[str | None, Query(max_length=200)] = None,
-        claimant: Annotated[str | None, Query(max_length=200)] = None,
-        publisher: Annotated[str | None, Query(max_length=200)] = None,
-        q: Annotated[str | None, Query(description="text in the summary", max_length=200)] = None,
-        retracted: bool = False,
-        as_of: Annotated[datetime | None, Query(description="the timeline as known at this instant")] = None,
-        cursor: Annotated[str | None, Query(max_length=2000)] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        admin1: Text = None,
+        claimant: Text = None,
+        publisher: Text = None,
+        q: Annotated[str | None, Query(description=f"text in the summary, at least {MIN_SEARCH} characters",
+                                       min_length=MIN_SEARCH, max_length=200, pattern=NO_NUL)] = None,
+        retracted: Annotated[Flag, Query(description="include retracted events")] = False,
+        as_of: Annotated[Moment | None,
+                         Query(description="the timeline as known at this instant (with a time zone)")] = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
     ):
         self.values = dict(date_from=date_from, date_to=date_to, type=type, actor=actor, country_iso3=country,
                            admin1=admin1, claimant=claimant, publisher=publisher, text=q,
@@ -92,8 +101,10 @@ async def timeline_geojson(request: Request, f: Annotated[TimelineFilters, Depen
     return {"type": "FeatureCollection", "features": features}
 
 
-@router.get("/events/{id}", response_model=models.EventHistory, tags=["timeline"])
-async def event(request: Request, id: str, source: Annotated[str, Query(max_length=500)]) -> dict:
+@router.get("/events/{id}", response_model=models.EventHistory, tags=["timeline"],
+            responses=errors.not_found("event"))
+async def event(request: Request, id: Name,
+                source: Annotated[str, Query(pattern=NO_NUL, max_length=500)]) -> dict:
     """One event, its current version and every version with the time it became known."""
     history = await readers.versions(request.app.state.engine, source, id)
     if not history:
@@ -101,10 +112,19 @@ async def event(request: Request, id: str, source: Annotated[str, Query(max_leng
     return {"source": source, "id": id, "current": history[-1], "versions": history}
 
 
-@router.get("/actors", response_model=list[models.Actor], tags=["actors"])
-async def actors(request: Request) -> list:
-    """The canonical actor registry."""
-    return await read_models.actors(request.app.state.engine)
+def _paged(rows: list[dict], limit: int, key) -> dict:
+    """The first ``limit`` rows (``limit + 1`` were read) and the cursor after the last, if more follow."""
+    more = len(rows) > limit
+    items = rows[:limit]
+    return {"items": items, "next_cursor": cursors.encode(list(key(items[-1]))) if more else None}
+
+
+@router.get("/actors", response_model=models.ActorPage, tags=["actors"])
+async def actors(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
+    """The canonical actor registry, by id."""
+    after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
+    rows = await read_models.actors(request.app.state.engine, after, limit + 1)
+    return _paged(rows, limit, lambda r: [r["id"]])
 
 
 async def _actor(request: Request, name: str) -> dict:
@@ -114,16 +134,18 @@ async def _actor(request: Request, name: str) -> dict:
     return found
 
 
-@router.get("/actors/{name}", response_model=models.ActorProfile, tags=["actors"])
-async def actor_profile(request: Request, name: str) -> dict:
+@router.get("/actors/{name}", response_model=models.ActorProfile, tags=["actors"],
+            responses=errors.not_found("actor"))
+async def actor_profile(request: Request, name: Name) -> dict:
     """One actor (by id, name or alias): roles, counts by type and by month, names as written."""
     found = await _actor(request, name)
     activity = await readers.actor_activity(request.app.state.engine, found["id"])
     return {"actor": found, **activity}
 
 
-@router.get("/actors/{name}/timeline", response_model=models.TimelinePage, tags=["actors"])
-async def actor_timeline(request: Request, name: str, f: Annotated[TimelineFilters, Depends()]) -> dict:
+@router.get("/actors/{name}/timeline", response_model=models.TimelinePage, tags=["actors"],
+            responses=errors.not_found("actor"))
+async def actor_timeline(request: Request, name: Name, f: Annotated[TimelineFilters, Depends()]) -> dict:
     """One actor's timeline (the ``actor`` filter is ignored here)."""
     found = await _actor(request, name)
     values = {**f.values, "actor": found["id"]}
@@ -132,37 +154,46 @@ async def actor_timeline(request: Request, name: str, f: Annotated[TimelineFilte
 
 async def _page(request: Request, values: dict) -> dict:
     query = await _query(request, **values)
-    rows = await readers.timeline(request.app.state.engine, query)
-    return {"items": rows, "next_cursor": encode_cursor(rows[-1]) if len(rows) == query.limit else None}
+    rows = await readers.timeline(request.app.state.engine, replace(query, limit=query.limit + 1))
+    return _paged(rows, query.limit, lambda r: [r["occurred_start"], r["occurred_end"], r["source"], r["id"]])
 
 
-@router.get("/displacement", response_model=list[models.CompetingClaims], tags=["displacement"])
+GROUP_FIELDS = ("occurred_start", "occurred_end", "country_iso3", "admin1", "location_name", "population_type",
+                "figure_kind")
+
+
+@router.get("/displacement", response_model=models.DisplacementPage, tags=["displacement"])
 async def displacement(
     request: Request,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-    admin1: Annotated[str | None, Query(max_length=200)] = None,
+    admin1: Text = None,
     population_type: Literal["idps", "refugees", "asylum_seekers", "returnees", "stranded"] | None = None,
-) -> list:
+    cursor: Cursor = None,
+    limit: Annotated[Count, Query(ge=1, le=500, description="groups per page (at most 500)")] = 100,
+) -> dict:
     """Displacement figures over time; competing figures for the same period, place and population
-    from different claimants side by side in one group."""
-    groups: dict[str, dict] = {}
-    for row in await read_models.displacement(request.app.state.engine, country, admin1, population_type):
-        key = row.pop("claim_group")
-        group = groups.setdefault(key, {k: row[k] for k in (
-            "occurred_start", "occurred_end", "country_iso3", "admin1", "location_name", "population_type",
-            "figure_kind")} | {"figures": []})
+    from different claimants side by side in one group. Paged by group."""
+    after = cursors.decode(cursor, CLAIM_KEY) if cursor else None
+    rows = await read_models.displacement(request.app.state.engine, country, admin1, population_type,
+                                          after, limit + 1)
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        group = groups.setdefault(read_models.claim_key(row), {k: row[k] for k in GROUP_FIELDS} | {"figures": []})
         group["figures"].append(row)
-    return list(groups.values())
+    return _paged(list(groups.values()), limit, read_models.claim_key)
 
 
-@router.get("/borders", response_model=list[models.BorderDecision], tags=["borders"])
-async def borders(request: Request) -> list:
-    """Every border with its current status (its latest decision)."""
-    return await read_models.borders(request.app.state.engine)
+@router.get("/borders", response_model=models.BorderPage, tags=["borders"])
+async def borders(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
+    """Every border with its current status (its latest decision), by border."""
+    after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
+    rows = await read_models.borders(request.app.state.engine, after, limit + 1)
+    return _paged(rows, limit, lambda r: [r["border"]])
 
 
-@router.get("/borders/{border}", response_model=list[models.BorderDecision], tags=["borders"])
-async def border_history(request: Request, border: str) -> list:
+@router.get("/borders/{border}", response_model=list[models.BorderDecision], tags=["borders"],
+            responses=errors.not_found("border"))
+async def border_history(request: Request, border: Name) -> list:
     """Every decision about one border, oldest first."""
     rows = await read_models.border_history(request.app.state.engine, border)
     if not rows:

@@ -1,28 +1,64 @@
-"""The HTTP API on the real database and broker: reads, pagination, ingestion, keys, operations."""
+"""The HTTP API on the real database and broker: reads, pagination, ingestion, keys, operations,
+timeouts, and that every answer is the one the OpenAPI document promises."""
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import uuid
+from contextlib import asynccontextmanager
 
+import asyncpg
 import httpx
+import jsonschema
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 from tests.integration import harness
 from timeline.api import create_app
+from timeline.config import Settings
 
 pytestmark = pytest.mark.integration
 READ = {"X-API-Key": "local-reader"}
 PUBLISH = {"X-API-Key": "local-publisher"}
+WRITER = {"X-API-Key": "local-writer"}  # publish scope only
+KEYS = "local-reader:read;local-publisher:read+publish;local-writer:publish"
 SEED_COUNT = len(SEEDS.read_text().splitlines())
+DOCUMENT = json.loads((ROOT / "schemas" / "openapi.json").read_text())
+
+
+def with_changes(settings: Settings, **changes) -> Settings:
+    """``settings`` with some values changed (a new object: no cached property carries over)."""
+    return Settings(**{**settings.model_dump(), **changes})
+
+
+@asynccontextmanager
+async def serving(settings: Settings):
+    """An in-process client of the API started on ``settings``."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            yield client
 
 
 @pytest.fixture(scope="module")
 async def api(stack_settings):
     await harness.seed_and_project(stack_settings)
-    app = create_app(stack_settings.model_copy(update={"api_max_body_bytes": 200_000, "api_max_batch": 5}))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-            yield client, stack_settings
+    async with serving(with_changes(stack_settings, api_max_body_bytes=200_000, api_max_batch=5,
+                                    api_keys=KEYS)) as client:
+        yield client, stack_settings
+
+
+def documented(response: httpx.Response, template: str, method: str = "get") -> dict:
+    """Assert that the operation documents this status and that the body matches its schema."""
+    responses = DOCUMENT["paths"][template][method]["responses"]
+    assert str(response.status_code) in responses, (response.status_code, sorted(responses))
+    content = responses[str(response.status_code)].get("content", {}).get("application/json")
+    body = response.json()
+    if content:
+        assert response.headers["content-type"].startswith("application/json")
+        jsonschema.validate(body, {**content["schema"], "components": DOCUMENT["components"]})
+    return body
 
 
 async def test_missing_wrong_and_insufficient_keys(api):
@@ -32,6 +68,28 @@ async def test_missing_wrong_and_insufficient_keys(api):
     response = await client.post("/events", json={}, headers=READ)
     assert response.status_code == 403 and "publish" in response.json()["detail"]
     assert (await client.get("/timeline", headers=PUBLISH)).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["clé-inconnue".encode("latin-1"), "ключ".encode(), "local-reader\x00".encode(),
+                                 "local-reader ".encode(), b"\xff\xfe", "ĺocal-reader".encode()])
+async def test_unknown_and_non_ascii_keys_are_refused_with_401(api, key):
+    client, _ = api
+    for method, path in (("GET", "/timeline"), ("POST", "/events")):
+        response = await client.request(method, path, headers=[(b"X-API-Key", key)], json={})
+        assert response.status_code == 401, response.text
+        assert documented(response, path, method.lower())["detail"] == "unknown API key"
+        assert response.headers["www-authenticate"] == "ApiKey"
+
+
+async def test_missing_key_401_and_missing_scope_403_are_documented(api):
+    client, _ = api
+    missing = await client.get("/actors")
+    assert missing.status_code == 401 and "missing API key" in documented(missing, "/actors")["detail"]
+    for path, template in (("/timeline", "/timeline"), ("/actors", "/actors"), ("/borders/x", "/borders/{border}")):
+        response = await client.get(path, headers=WRITER)
+        assert response.status_code == 403 and "'read'" in documented(response, template)["detail"]
+    refused = await client.post("/events/batch", json=[], headers=READ)
+    assert refused.status_code == 403 and "'publish'" in documented(refused, "/events/batch", "post")["detail"]
 
 
 async def test_the_timeline_in_pages_is_chronological_and_complete(api):
@@ -180,3 +238,233 @@ async def test_operations(api):
     assert lag["partitions"] and lag["total_lag"] == sum(p["lag"] for p in lag["partitions"])
     metrics = (await client.get("/metrics")).text
     assert "timeline_http_requests_total" in metrics and "timeline_ingested_events_total" in metrics
+
+
+def _series(metrics: str) -> set[str]:
+    return {line.rsplit(" ", 1)[0] for line in metrics.splitlines()
+            if line.startswith(("timeline_http_requests_total", "timeline_http_request_seconds"))}
+
+
+async def test_metrics_labels_come_from_a_closed_set(api):
+    client, _ = api
+
+    async def strangers() -> None:
+        tag = uuid.uuid4().hex[:12].upper()
+        assert (await client.request(f"X{tag}", "/timeline", headers=READ)).status_code == 405
+        assert (await client.request(f"Y{tag}", f"/nowhere-{tag}", headers=READ)).status_code == 404
+        assert (await client.get(f"/nowhere/{tag}/at-all")).status_code == 404
+
+    await strangers()
+    before = (await client.get("/metrics")).text
+    await strangers()
+    after = (await client.get("/metrics")).text
+    assert _series(after) == _series(before), _series(after) ^ _series(before)
+    assert 'method="other",route="/timeline",status="405"' in after
+    assert 'method="other",route="unmatched",status="404"' in after
+    assert 'method="GET",route="unmatched",status="404"' in after
+    assert "nowhere" not in after
+
+
+async def _all_pages(client, path: str, limit: int, **params) -> list[list[dict]]:
+    pages, cursor = [], None
+    while True:
+        response = await client.get(path, params={"limit": limit, **params, **({"cursor": cursor} if cursor else {})},
+                                    headers=READ)
+        body = documented(response, path)
+        pages.append(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("path, key, limit", [
+    ("/actors", lambda a: a["id"], 3),
+    ("/borders", lambda b: b["border"], 1),
+    ("/displacement", lambda g: (g["occurred_start"], g["occurred_end"], g["country_iso3"], g["admin1"] or "",
+                                 g["location_name"] or "", g["population_type"], g["figure_kind"]), 1),
+    ("/timeline", lambda i: (i["occurred_start"], i["occurred_end"], i["source"], i["id"]), 7),
+])
+async def test_lists_come_in_disjoint_pages_that_add_up_to_the_whole(api, path, key, limit):
+    client, _ = api
+    whole = documented(await client.get(path, params={"limit": 500}, headers=READ), path)
+    assert whole["next_cursor"] is None and len(whole["items"]) > limit
+    pages = await _all_pages(client, path, limit)
+    assert all(len(page) == limit for page in pages[:-1]) and 1 <= len(pages[-1]) <= limit
+    keys = [[key(item) for item in page] for page in pages]
+    flat = [k for page in keys for k in page]
+    assert len(flat) == len(set(flat)), "pages overlap"
+    assert [item for page in pages for item in page] == whole["items"]
+    assert flat == sorted(flat)
+
+
+async def test_a_page_of_exactly_the_rest_has_no_next_cursor(api):
+    client, _ = api
+    every = (await client.get("/actors", params={"limit": 500}, headers=READ)).json()["items"]
+    first = (await client.get("/actors", params={"limit": len(every) - 2}, headers=READ)).json()
+    last = (await client.get("/actors", params={"limit": 2, "cursor": first["next_cursor"]}, headers=READ)).json()
+    assert [a["id"] for a in last["items"]] == [a["id"] for a in every[-2:]] and last["next_cursor"] is None
+
+
+def _token(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+FORGED = ["garbage", "0", "AAAA", _token([]), _token(["a", "b"]), _token({"a": 1}), _token(["\u0000"]),
+          _token(["2018-06-24", "2018-06-24", "s", "\u0000"]), _token(["2018-13-40", "2018-06-24", "s", "i"]),
+          _token([1, 2, 3, 4]), _token(["a", "b", "c", "d", "e", "f", "g"]), _token([[[]]] * 4),
+          base64.urlsafe_b64encode(b"\xff\xfe[1]").decode(), "x" * 2000]
+
+
+@pytest.mark.parametrize("path", ["/timeline", "/timeline.geojson", "/actors", "/borders", "/displacement",
+                                  "/actors/assad-regime/timeline"])
+async def test_a_cursor_the_api_never_returned_is_a_documented_422(api, path):
+    client, _ = api
+    template = "/actors/{name}/timeline" if path.startswith("/actors/") else path
+    for cursor in [*FORGED, "not/base64!", "", "y" * 2001]:
+        response = await client.get(path, params={"cursor": cursor}, headers=READ)
+        assert response.status_code == 422, (cursor, response.text)
+        assert ["query", "cursor"] in [e["loc"] for e in documented(response, template)["detail"]]
+
+
+async def test_a_cursor_of_one_list_is_refused_by_another(api):
+    client, _ = api
+    timeline = (await client.get("/timeline", params={"limit": 1}, headers=READ)).json()["next_cursor"]
+    displacement = (await client.get("/displacement", params={"limit": 1}, headers=READ)).json()["next_cursor"]
+    assert (await client.get("/displacement", params={"cursor": timeline}, headers=READ)).status_code == 422
+    assert (await client.get("/actors", params={"cursor": displacement}, headers=READ)).status_code == 422
+    assert (await client.get("/timeline", params={"cursor": displacement}, headers=READ)).status_code == 422
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"q": "ba"}, "q"), ({"q": "x"}, "q"), ({"q": ""}, "q"), ({"q": "ba\u0000rrel"}, "q"),
+    ({"actor": "Amman\u0000"}, "actor"), ({"claimant": "\u0000"}, "claimant"),
+    ({"to": "0"}, "to"), ({"from": "1529971200"}, "from"), ({"from": "2018-06-24T00:00:00"}, "from"),
+    ({"as_of": "0"}, "as_of"), ({"as_of": "2018-06-24"}, "as_of"), ({"retracted": "yes"}, "retracted"),
+    ({"limit": "5.0"}, "limit"), ({"limit": "1_0"}, "limit"), ({"limit": "501"}, "limit"),
+])
+async def test_too_short_searches_and_values_outside_the_document_are_a_named_422(api, params, field):
+    client, _ = api
+    response = await client.get("/timeline", params=params, headers=READ)
+    assert response.status_code == 422, response.text
+    assert ["query", field] in [e["loc"] for e in documented(response, "/timeline")["detail"]]
+
+
+async def test_a_three_character_search_is_answered(api):
+    client, _ = api
+    response = await client.get("/timeline", params={"q": "bar"}, headers=READ)
+    assert response.status_code == 200 and all("bar" in i["summary"].lower() for i in response.json()["items"])
+
+
+@pytest.mark.parametrize("as_of, some", [("9999-12-31T23:59:59-12:00", True), ("0001-01-01T00:00:00+14:00", False),
+                                         ("2999-12-31T23:59:59.999999Z", True)])
+async def test_instants_at_the_edges_of_the_calendar_are_answered(api, as_of, some):
+    client, _ = api
+    response = await client.get("/timeline", params={"as_of": as_of, "from": "0001-01-01", "to": "9999-12-31"},
+                                headers=READ)
+    assert response.status_code == 200, response.text
+    assert bool(documented(response, "/timeline")["items"]) is some
+
+
+@pytest.mark.parametrize("path, template", [
+    ("/actors/%00", "/actors/{name}"), ("/borders/a%00b", "/borders/{border}"), ("/events/x%00", "/events/{id}"),
+])
+async def test_text_that_postgresql_cannot_hold_is_a_422_not_a_500(api, path, template):
+    client, _ = api
+    response = await client.get(path, params={"source": "x"}, headers=READ)
+    assert response.status_code == 422 and documented(response, template)["detail"][0]["loc"][0] == "path"
+
+
+@pytest.mark.parametrize("path, template", [
+    ("/actors/nobody-at-all", "/actors/{name}"), ("/actors/nobody-at-all/timeline", "/actors/{name}/timeline"),
+    ("/borders/nowhere", "/borders/{border}"), ("/events/nothing?source=x", "/events/{id}"),
+])
+async def test_not_found_is_documented(api, path, template):
+    client, _ = api
+    response = await client.get(path, headers=READ)
+    assert response.status_code == 404 and documented(response, template)["detail"].startswith("no ")
+
+
+@pytest.mark.parametrize("body", [b"\x00", b"{", b"[1, 2]", b'"x"', b"null", b'{"type": 5}'])
+async def test_malformed_bodies_get_the_documented_422(api, body):
+    client, _ = api
+    for path in ("/events", "/events/batch"):
+        response = await client.post(path, content=body, headers={**PUBLISH, "content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        documented(response, path, "post")
+
+
+def _seed_event(line: int = 1) -> dict:
+    return json.loads(SEEDS.read_text().splitlines()[line])
+
+
+@pytest.mark.parametrize("path, value", [
+    ("data.occurred_start", 0), ("data.occurred_end", 1529971200), ("recordedtime", 0),
+    ("data.summary", 5), ("data.location.country_iso3", ["SYR"]), ("data.summary", "lone \udc00 surrogate"),
+])
+async def test_ingestion_refuses_what_the_schema_does_not_admit(api, path, value):
+    client, _ = api
+    event = _seed_event()
+    event["id"] = "api-strict-" + uuid.uuid4().hex
+    target = event
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target[part]
+    target[last] = value
+    body = json.dumps(event).encode()  # \udc00 stays an escape, as a client would send it
+    for route, payload in (("/events", body), ("/events/batch", b"[" + body + b"]")):
+        response = await client.post(route, content=payload, headers={**PUBLISH, "content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        locations = [e["loc"] for e in documented(response, route, "post")["detail"]]
+        assert any(loc[-1] == last for loc in locations), locations
+
+
+async def test_size_limits_are_documented(api):
+    client, _ = api
+    event = _seed_event()
+    too_many = await client.post("/events/batch", json=[event] * 6, headers=PUBLISH)
+    assert too_many.status_code == 413 and "batch limit" in documented(too_many, "/events/batch", "post")["detail"]
+    huge = {**event, "data": {**event["data"], "summary": "x" * 300_000}}
+    too_large = await client.post("/events", json=huge, headers=PUBLISH)
+    assert too_large.status_code == 413
+    documented(too_large, "/events", "post")
+
+
+@asynccontextmanager
+async def locked(settings: Settings, table: str):
+    """``table`` locked against every reader by another connection until the block ends."""
+    con = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.db_schema})
+    try:
+        async with con.transaction():
+            await con.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            yield
+    finally:
+        await con.close()
+
+
+@pytest.mark.parametrize("limits, reason", [
+    ({"api_lock_timeout_ms": 200, "api_statement_timeout_ms": 30_000}, "lock timeout"),
+    ({"api_lock_timeout_ms": 0, "api_statement_timeout_ms": 300}, "statement timeout"),
+])
+async def test_a_query_over_its_time_limit_answers_503_naming_the_reason(api, limits, reason):
+    _, settings = api
+    async with serving(with_changes(settings, **limits)) as client:
+        async with locked(settings, "timeline_entry"):
+            started = asyncio.get_running_loop().time()
+            response = await client.get("/timeline", headers=READ)
+            waited = asyncio.get_running_loop().time() - started
+            actors = await client.get("/actors", headers=READ)
+        assert response.status_code == 503 and response.headers["retry-after"] == "1"
+        assert documented(response, "/timeline")["detail"].startswith(reason), response.text
+        assert waited < 5, waited
+        assert actors.status_code == 503 and documented(actors, "/actors")["detail"].startswith(reason)
+        assert (await client.get("/timeline", headers=READ)).status_code == 200  # the pool is fine afterwards
+
+
+async def test_every_api_connection_carries_the_configured_timeouts(api):
+    _, settings = api
+    app = create_app(with_changes(settings, api_statement_timeout_ms=4321, api_lock_timeout_ms=1234))
+    async with app.router.lifespan_context(app):
+        async with app.state.engine.connect() as con:
+            values = [(await con.exec_driver_sql(f"SHOW {name}")).scalar() for name in ("statement_timeout",
+                                                                                         "lock_timeout")]
+    assert values == ["4321ms", "1234ms"]

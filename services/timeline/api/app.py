@@ -1,6 +1,6 @@
 """The HTTP API: read endpoints, ingestion, health, lag and Prometheus metrics.
 
-Request bodies over ``api_max_body_bytes`` are refused with 413 by FastAPI's own body limit.
+Request bodies over ``api_max_body_bytes`` are refused with 413 (``body_limit``), in JSON.
 Metrics are labelled from closed sets: a known method name or ``other``, a route template or
 ``unmatched``, so no request can add a series."""
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..bus.producer import make_producer
 from ..bus.topics import event_topics
 from ..config import Settings
 from . import errors, ingest, models, reads
+from .body_limit import BodyLimit
 from .database import database_error, make_api_engine
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -70,7 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
             await app.state.producer.stop()
             await app.state.engine.dispose()
 
-    app = FastAPI(title="timeline", version="1.0.0", lifespan=lifespan, max_body_size=settings.api_max_body_bytes,
+    app = FastAPI(title="timeline", version="1.0.0", lifespan=lifespan,
                   description="Read and ingest the event-sourced conflict timeline. Send an API key in X-API-Key.")
     app.state.settings = settings
     app.state.metrics = Metrics.create()
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(reads.router)
     _operations(app)
     _error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
 
     @app.middleware("http")
     async def measure(request: Request, call_next):

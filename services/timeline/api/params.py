@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from annotated_types import Interval
 from pydantic import BeforeValidator
 
 
@@ -29,4 +30,9 @@ Day = Annotated[date, _spelled(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD")]
 Moment = Annotated[datetime, _spelled(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?",
                                       "an RFC 3339 instant, e.g. 2018-06-26T12:00:00Z")]
 Flag = Annotated[bool, _spelled(r"true|false", "true or false")]
-Count = Annotated[int, _spelled(r"[0-9]{1,9}", "a decimal integer")]
+
+
+def count(minimum: int, maximum: int) -> Any:
+    """A decimal integer within [minimum, maximum] (the bounds sit inside the validator, so that
+    the document shows them as ``minimum`` and ``maximum``)."""
+    return Annotated[int, Interval(ge=minimum, le=maximum), _spelled(r"[0-9]{1,9}", "a decimal integer")]

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from .. import read_models, readers
 from . import cursors, errors, models
-from .params import Count, Day, Flag, Moment
+from .params import Day, Flag, Moment, count
 from .security import require
 
 router = APIRouter(dependencies=[require("read")], responses=errors.READ)
@@ -26,7 +26,8 @@ Text = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
 Name = Annotated[str, Path(pattern=NO_NUL, max_length=500)]
 Cursor = Annotated[str | None, Query(description=cursors.DESCRIPTION, pattern=cursors.PATTERN,
                                      max_length=cursors.MAX_LENGTH)]
-Limit = Annotated[Count, Query(ge=1, le=500, description="rows per page (at most 500)")]
+MAX_PAGE = 500
+Limit = Annotated[count(1, MAX_PAGE), Query(description=f"rows per page (at most {MAX_PAGE})")]
 MIN_SEARCH = 3  # the trigram index needs three characters to narrow a search
 
 
@@ -169,7 +170,7 @@ async def displacement(
     admin1: Text = None,
     population_type: Literal["idps", "refugees", "asylum_seekers", "returnees", "stranded"] | None = None,
     cursor: Cursor = None,
-    limit: Annotated[Count, Query(ge=1, le=500, description="groups per page (at most 500)")] = 100,
+    limit: Annotated[count(1, MAX_PAGE), Query(description=f"groups per page (at most {MAX_PAGE})")] = 100,
 ) -> dict:
     """Displacement figures over time; competing figures for the same period, place and population
     from different claimants side by side in one group. Paged by group."""

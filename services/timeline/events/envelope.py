@@ -9,11 +9,16 @@ from pydantic import BaseModel, ConfigDict
 from .limits import EventId, Instant, SourceUri, Text
 
 
+def _specversion_required(schema: dict[str, Any]) -> None:
+    """CloudEvents requires ``specversion`` on the wire, though the model fills it in for Python callers."""
+    schema["required"] = ["specversion", *[name for name in schema.get("required", []) if name != "specversion"]]
+
+
 class Envelope(BaseModel):
     """A CloudEvent. ``time`` is when it happened in the world (start of its interval);
     ``recordedtime`` is when it became known to us, the only clock projections read."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_specversion_required)
 
     specversion: Literal["1.0"] = "1.0"
     id: EventId

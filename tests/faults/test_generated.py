@@ -15,8 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from tests.conftest import isolated_settings
 from tests.faults import generated
-from tests.faults.conftest import ProjectorProcess
-from tests.faults.test_hostile import caught_up, raw_dead_letter_count, reads_back
+from tests.faults.test_hostile import caught_up, projectors, raw_dead_letter_count, reads_back  # noqa: F401
 from tests.integration import harness
 from timeline.bus.deadletter import read_dead_letters
 from timeline.bus.topics import event_topic
@@ -76,14 +75,14 @@ async def outcomes(settings, sent: dict) -> tuple[dict, Counter]:
     return became, Counter("+".join(v) or "nothing" for v in became.values())
 
 
-async def test_generated_events_are_each_projected_or_dead_lettered_once(tmp_path, capsys):
+async def test_generated_events_are_each_projected_or_dead_lettered_once(projectors, capsys):
     count = int(os.environ.get("HOSTILE_EXAMPLES", "120"))
     seed = int(os.environ.get("HOSTILE_SEED", random.randrange(2**32)))
     events = generated.draw_events(count, seed, prefix=f"gen{seed}")
     settings = isolated_settings(batch_max_records=50)
     await harness.prepare(settings)
     try:
-        projector = ProjectorProcess(settings, tmp_path, "generated")
+        projector = projectors(settings, "generated")
         sent = await send_raw(settings, events)
         await caught_up(settings, projector, timeout=300)
         assert projector.alive, "the projector never exits"

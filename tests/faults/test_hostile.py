@@ -126,6 +126,21 @@ async def reads_back(settings, events: list[dict]) -> None:
 
 
 @pytest.fixture
+def projectors(tmp_path):
+    """Start ``timeline project`` processes; whatever still runs is killed at the end."""
+    started: list[ProjectorProcess] = []
+
+    def start(settings, name: str) -> ProjectorProcess:
+        started.append(ProjectorProcess(settings, tmp_path, f"{name}-{len(started)}"))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.alive:
+            process.kill9()
+
+
+@pytest.fixture
 async def store():
     settings = isolated_settings(batch_max_records=100)
     await refusing_store(settings)
@@ -133,13 +148,13 @@ async def store():
     await harness.drop(settings)
 
 
-async def test_raw_to_kafka_every_record_is_projected_or_dead_lettered_once(store, tmp_path):
+async def test_raw_to_kafka_every_record_is_projected_or_dead_lettered_once(store, projectors):
     settings = store
     goods = hostile.good("raw", GOOD)
     cases = hostile.cases("raw")
     conflict = hostile.conflicting(goods[1])
     sequence = interleave(goods, [c.event for c in cases] + [conflict, goods[2]])  # goods[2] again: a true duplicate
-    projector = ProjectorProcess(settings, tmp_path, "hostile-raw")
+    projector = projectors(settings, "hostile-raw")
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, max_request_size=20_000_000,
                                 enable_idempotence=True, acks="all")
     squeezed = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, max_request_size=20_000_000,
@@ -249,7 +264,7 @@ async def test_post_events_refuses_what_it_must_and_the_rest_is_accounted_for(st
     await reads_back(settings, projected)
 
 
-async def test_killed_while_isolating_ends_with_exact_counts_and_clean_checksums(tmp_path):
+async def test_killed_while_isolating_ends_with_exact_counts_and_clean_checksums(projectors):
     """kill -9 while the projector splits batches to find refused records: after restarts the
     counts are exact, each refused record is listed once, and the views equal a clean run's."""
     settings = isolated_settings(batch_max_records=400)
@@ -267,11 +282,11 @@ async def test_killed_while_isolating_ends_with_exact_counts_and_clean_checksums
             await producer.stop()
         kills = 0
         for attempt in range(3):
-            projector = ProjectorProcess(settings, tmp_path, f"kill-{attempt}")
+            projector = projectors(settings, "kill")
             await harness.wait_for(lambda: _isolating(projector), timeout=120, what="the projector to isolate")
             projector.kill9()
             kills += 1
-        projector = ProjectorProcess(settings, tmp_path, "kill-final")
+        projector = projectors(settings, "kill-final")
         await caught_up(settings, projector)
         assert kills == 3 and projector.alive
         assert await logged_ids(settings) == Counter(e["id"] for e in goods)
@@ -285,6 +300,15 @@ async def test_killed_while_isolating_ends_with_exact_counts_and_clean_checksums
         await harness.project_until_caught_up(clean)
         assert await view_checksums(settings) == await view_checksums(clean)
         await harness.fetch(clean, f'DROP SCHEMA "{clean.db_schema}" CASCADE')
+
+        # the operator fixes the cause and redrives: each refused record once, however often dead-lettered
+        await harness.fetch(settings, "ALTER TABLE timeline_entry DROP CONSTRAINT hostile_refusal")
+        redriven = await asyncio.to_thread(
+            subprocess.run, ["timeline", "dlq", "redrive", "--error-class", "rejected_by_store"],
+            env=settings_env(settings), capture_output=True, text=True, timeout=120)
+        assert redriven.returncode == 0 and f"redrove {len(refused)} dead letters" in redriven.stdout, redriven
+        await caught_up(settings, projector)
+        assert await logged_ids(settings) == Counter(e["id"] for e in goods + refused)
     finally:
         await harness.drop(settings)
 

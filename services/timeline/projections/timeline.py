@@ -17,7 +17,7 @@ import asyncpg
 import orjson
 from pydantic import ValidationError
 
-from ..events import BY_NAME, Envelope, decode
+from ..events import BY_NAME, Envelope, InvalidEvent, decode
 from ..events.payloads import Correction
 from ..store import bulk
 from . import actors, changes
@@ -195,11 +195,16 @@ async def _load_held(con: asyncpg.Connection, batch: Batch, facts: set[tuple[str
         return
     rows = await con.fetch(
         "DELETE FROM pending_correction WHERE (target_source, target_id) IN"
-        " (SELECT * FROM unnest($1::text[], $2::text[])) RETURNING envelope",
+        " (SELECT * FROM unnest($1::text[], $2::text[])) RETURNING source, id, target_source, target_id, envelope",
         [k[0] for k in facts], [k[1] for k in facts],
     )
     for row in rows:
-        correction = decode(row["envelope"].encode())
+        try:
+            correction = decode(row["envelope"].encode())
+        except InvalidEvent as exc:  # held under an earlier contract that admitted it: kept with the reason
+            batch.rejected.append((row["source"], row["id"], row["target_source"], row["target_id"],
+                                   f"no longer valid: {exc}"))
+            continue
         batch.held.setdefault(target_of(correction), []).append(correction)
 
 

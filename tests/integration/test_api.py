@@ -384,12 +384,13 @@ async def test_not_found_is_documented(api, path, template):
     assert response.status_code == 404 and documented(response, template)["detail"].startswith("no ")
 
 
-@pytest.mark.parametrize("body", [b"\x00", b"{", b"[1, 2]", b'"x"', b"null", b'{"type": 5}'])
-async def test_malformed_bodies_get_the_documented_422(api, body):
+@pytest.mark.parametrize("body, status", [(b"\x00", 422), (b"{", 422), (b"[1, 2]", 422), (b'"x"', 422),
+                                          (b"null", 422), (b'{"type": 5}', 422), (b"\x02h\xff\xfe=", 400)])
+async def test_malformed_bodies_get_a_documented_refusal(api, body, status):
     client, _ = api
     for path in ("/events", "/events/batch"):
         response = await client.post(path, content=body, headers={**PUBLISH, "content-type": "application/json"})
-        assert response.status_code == 422, response.text
+        assert response.status_code == status, response.text
         documented(response, path, "post")
 
 
@@ -416,6 +417,16 @@ async def test_ingestion_refuses_what_the_schema_does_not_admit(api, path, value
         assert response.status_code == 422, response.text
         locations = [e["loc"] for e in documented(response, route, "post")["detail"]]
         assert any(loc[-1] == last for loc in locations), locations
+
+
+async def test_ingestion_requires_specversion_on_the_wire(api):
+    client, _ = api
+    event = {k: v for k, v in _seed_event().items() if k != "specversion"}
+    for route, payload, loc in (("/events", event, ["body", "specversion"]),
+                                ("/events/batch", [_seed_event(), event], ["body", 1, "specversion"])):
+        response = await client.post(route, json=payload, headers=PUBLISH)
+        assert response.status_code == 422, response.text
+        assert [e["loc"] for e in documented(response, route, "post")["detail"]] == [loc]
 
 
 async def test_size_limits_are_documented(api):

@@ -7,6 +7,8 @@ projector drops a second copy, so a client may retry freely.
 The body is validated twice: FastAPI's pass (lax: it documents the body and reads ``0`` as a
 date) and then pydantic's strict JSON mode, which admits only the JSON types the document
 names, so a producer cannot rely on a coercion that other consumers of the schema would refuse.
+CloudEvents attributes that the models fill in for Python callers (``specversion``) must be on
+the wire, as the document and the topics' decoder require.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 
 from ..bus.producer import publish
-from ..events import EVENT_TYPES
+from ..events import EVENT_TYPES, Envelope
+from ..events.codec import REQUIRED_ATTRIBUTES
 from ..events.errors import Oversize
 from . import errors, models
 from .security import require
@@ -26,21 +29,35 @@ from .security import require
 router = APIRouter(tags=["ingestion"], dependencies=[require("publish")])
 
 AnyEvent = Annotated[Union[tuple(t.envelope for t in EVENT_TYPES)], Field(discriminator="type")]  # type: ignore[misc]
+DEFAULTED_ATTRIBUTES = tuple(a for a in REQUIRED_ATTRIBUTES if not Envelope.model_fields[a].is_required())
 ONE = TypeAdapter(AnyEvent)
 BATCH = TypeAdapter(list[AnyEvent])
-RESPONSES = {**errors.UNAUTHORIZED,
+RESPONSES = {400: {"model": models.Problem, "description": "the body cannot be read as text (not UTF-8)"},
+             **errors.UNAUTHORIZED,
              422: {"model": models.ValidationProblem, "description": "an event is invalid; each field is named"},
              413: {"model": models.Problem, "description": "the body, the batch or an event is too large"},
              503: {"model": models.Problem, "description": "Kafka did not acknowledge; nothing was accepted, retry"}}
 
 
-async def _strict(request: Request, adapter: TypeAdapter) -> Any:
-    """The body validated again in strict JSON mode; 422 with the same error shape as FastAPI's."""
+def _absent_attributes(body: Any, batch: bool) -> list[dict]:
+    """A "missing" error for each defaulted CloudEvents attribute an event of the body lacks."""
+    events = enumerate(body) if batch else [(None, body)]
+    return [{"type": "missing", "loc": ("body", *([] if i is None else [i]), name), "msg": "Field required",
+             "input": event}
+            for i, event in events if isinstance(event, dict) for name in DEFAULTED_ATTRIBUTES if name not in event]
+
+
+async def _strict(request: Request, adapter: TypeAdapter, batch: bool) -> Any:
+    """The body validated again in strict JSON mode, CloudEvents attributes present; 422 with the
+    same error shape as FastAPI's."""
+    problems = _absent_attributes(await request.json(), batch)
     try:
-        return adapter.validate_json(await request.body(), strict=True)
+        events = adapter.validate_json(await request.body(), strict=True)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from None
+        problems += [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+    if problems:
+        raise RequestValidationError(problems)
+    return events
 
 
 async def _send(request: Request, events: list) -> dict:
@@ -58,7 +75,7 @@ async def _send(request: Request, events: list) -> dict:
 @router.post("/events", status_code=202, response_model=models.Accepted, responses=RESPONSES)
 async def ingest_one(request: Request, event: Annotated[AnyEvent, Body()]) -> dict:
     """Publish one CloudEvent (structured JSON)."""
-    return await _send(request, [await _strict(request, ONE)])
+    return await _send(request, [await _strict(request, ONE, batch=False)])
 
 
 @router.post("/events/batch", status_code=202, response_model=models.Accepted, responses=RESPONSES)
@@ -68,4 +85,4 @@ async def ingest_batch(request: Request, events: Annotated[list[AnyEvent], Body(
     limit = request.app.state.settings.api_max_batch
     if len(events) > limit:
         raise HTTPException(413, f"{len(events)} events is over the batch limit of {limit}")
-    return await _send(request, await _strict(request, BATCH))
+    return await _send(request, await _strict(request, BATCH, batch=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ def _coherent(event: dict, days: int) -> dict:
     return event
 
 
+@cache
 def valid_events() -> st.SearchStrategy[dict]:
     """Events of every type, valid per their schema file and the rules that span fields."""
     files = sorted(SCHEMAS.glob("org.timeline.*.schema.json"))

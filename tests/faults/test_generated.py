@@ -76,7 +76,7 @@ async def outcomes(settings, sent: dict) -> tuple[dict, Counter]:
 
 
 async def test_generated_events_are_each_projected_or_dead_lettered_once(projectors, capsys):
-    count = int(os.environ.get("HOSTILE_EXAMPLES", "120"))
+    count = int(os.environ.get("HOSTILE_EXAMPLES", "100"))
     seed = int(os.environ.get("HOSTILE_SEED", random.randrange(2**32)))
     events = generated.draw_events(count, seed, prefix=f"gen{seed}")
     settings = isolated_settings(batch_max_records=50)

@@ -27,20 +27,38 @@ async def actors(engine: AsyncEngine, after: str | None = None, limit: int | Non
         " GROUP BY a.id ORDER BY a.id LIMIT :limit"), {"after": after, "limit": limit})
 
 
-CLAIM_KEY = (
-    "occurred_start, occurred_end, country_iso3, coalesce(admin1, ''), coalesce(location_name, ''),"
-    " coalesce(payload->>'population_type', ''), coalesce(payload->>'figure_kind', '')"
-)
+PREFIX_CHARS = 100
+
+
+def bounded(expression: str) -> list[str]:
+    """A sort key of bounded size for free text: its first characters, then its md5 (which
+    orders texts sharing that prefix and tells them apart), so that a cursor stays short
+    whatever the text's length while ordinary texts still sort alphabetically."""
+    return [f"left({expression}, {PREFIX_CHARS})", f"md5({expression})"]
+
+
+DATES = frozenset({"occurred_start", "occurred_end"})
+
+
+def _key_text(parts: list[str]) -> str:
+    """The key as one text array, dates in ISO 8601: what a cursor carries."""
+    return "ARRAY[" + ", ".join(f"to_char({p}, 'YYYY-MM-DD')" if p in DATES else p for p in parts) + "]"
+
+
+# a group of competing claims: same period, place, population and kind of figure
+CLAIM_KEY = ["occurred_start", "occurred_end", "country_iso3", *bounded("coalesce(admin1, '')"),
+             *bounded("coalesce(location_name, '')"), "coalesce(payload->>'population_type', '')",
+             "coalesce(payload->>'figure_kind', '')"]
 
 
 async def displacement(engine: AsyncEngine, country: str | None = None, admin1: str | None = None,
                        population_type: str | None = None, after: tuple | None = None,
                        limit: int | None = None) -> list[dict[str, Any]]:
     """Displacement figures over time. Figures for the same period, place and population from
-    different claimants come out side by side (same ``claim_key``), never merged.
+    different claimants come out side by side (same ``page_key``), never merged.
 
-    Rows come grouped, groups in the order of their key (``claim_key``: period, place, population,
-    kind); ``after`` (a group's key) and ``limit`` (a number of groups) give one page."""
+    Rows come grouped, groups in the order of ``CLAIM_KEY`` (period, country, place, population,
+    kind); ``after`` (a group's ``page_key``) and ``limit`` (a number of groups) give one page."""
     where, params = ["type = 'displacement_report'", "NOT retracted"], {"limit": limit}
     for column, value in (("country_iso3", country), ("admin1", admin1)):
         if value is not None:
@@ -49,25 +67,21 @@ async def displacement(engine: AsyncEngine, country: str | None = None, admin1: 
     if population_type is not None:
         where.append("payload->>'population_type' = :population_type")
         params["population_type"] = population_type
+    key = ", ".join(CLAIM_KEY)
     groups = list(where)
     if after is not None:
-        groups.append(f"({CLAIM_KEY}) > (:k0, :k1, :k2, :k3, :k4, :k5, :k6)")
+        groups.append(f"({key}) > ({', '.join(f':k{i}' for i in range(len(CLAIM_KEY)))})")
         params.update({f"k{i}": v for i, v in enumerate(after)})
     return await _rows(engine, (
-        f"WITH page AS (SELECT DISTINCT {CLAIM_KEY} FROM timeline_entry WHERE {' AND '.join(groups)}"
-        f"   ORDER BY {CLAIM_KEY} LIMIT :limit)"
+        f"WITH page AS (SELECT DISTINCT {key} FROM timeline_entry WHERE {' AND '.join(groups)}"
+        f"   ORDER BY {key} LIMIT :limit)"
         " SELECT source, id, occurred_start, occurred_end, country_iso3, admin1, location_name,"
         " payload->>'population_type' AS population_type, payload->>'figure_kind' AS figure_kind,"
         " (payload->>'figure')::numeric AS figure, payload->>'unit' AS unit, payload->>'quantifier' AS quantifier,"
-        " payload->>'term' AS term, payload->>'reporting_org' AS reporting_org, claimants, publishers"
-        f" FROM timeline_entry WHERE {' AND '.join(where)} AND ({CLAIM_KEY}) IN (SELECT * FROM page)"
-        f" ORDER BY {CLAIM_KEY}, figure, source, id"), params)
-
-
-def claim_key(row: dict[str, Any]) -> tuple:
-    """The key of a displacement row's group, as ``displacement`` sorts and pages by it."""
-    return (row["occurred_start"], row["occurred_end"], row["country_iso3"], row["admin1"] or "",
-            row["location_name"] or "", row["population_type"] or "", row["figure_kind"] or "")
+        " payload->>'term' AS term, payload->>'reporting_org' AS reporting_org, claimants, publishers,"
+        f" {_key_text(CLAIM_KEY)} AS page_key"
+        f" FROM timeline_entry WHERE {' AND '.join(where)} AND ({key}) IN (SELECT * FROM page)"
+        f" ORDER BY {key}, figure, source, id"), params)
 
 
 BORDER_COLUMNS = (
@@ -77,15 +91,19 @@ BORDER_COLUMNS = (
 )
 
 
-async def borders(engine: AsyncEngine, after: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """The current status of every border (its latest decision), by border; ``after`` a border and
-    ``limit`` give one page."""
+BORDER_KEY = bounded("payload->>'border'")
+
+
+async def borders(engine: AsyncEngine, after: tuple | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The current status of every border (its latest decision), by border (``BORDER_KEY``);
+    ``after`` (a border's ``page_key``) and ``limit`` give one page."""
+    key = ", ".join(BORDER_KEY)
     return await _rows(engine, (
-        f"SELECT DISTINCT ON (payload->>'border') {BORDER_COLUMNS} FROM timeline_entry"
+        f"SELECT DISTINCT ON ({key}) {BORDER_COLUMNS}, {_key_text(BORDER_KEY)} AS page_key FROM timeline_entry"
         " WHERE type = 'border_decision' AND NOT retracted"
-        " AND (CAST(:after AS text) IS NULL OR payload->>'border' > :after)"
-        " ORDER BY payload->>'border', occurred_start DESC, occurred_end DESC, source DESC, id DESC"
-        " LIMIT :limit"), {"after": after, "limit": limit})
+        + (f" AND ({key}) > (:k0, :k1)" if after is not None else "")
+        + f" ORDER BY {key}, occurred_start DESC, occurred_end DESC, source DESC, id DESC LIMIT :limit"),
+        {"limit": limit, **({"k0": after[0], "k1": after[1]} if after is not None else {})})
 
 
 async def border_history(engine: AsyncEngine, border: str) -> list[dict[str, Any]]:

@@ -78,7 +78,7 @@ def test_lists_are_paged_with_an_opaque_cursor():
         params = {p["name"]: p for p in op["parameters"]}
         cursor = params["cursor"]
         assert "opaque" in cursor["description"] and "422" in cursor["description"]
-        assert {"type": "string", "maxLength": 2000, "pattern": "^[A-Za-z0-9_-]+$"} in cursor["schema"]["anyOf"]
+        assert {"type": "string", "maxLength": 4096, "pattern": "^[A-Za-z0-9_-]+$"} in cursor["schema"]["anyOf"]
         assert params["limit"]["schema"]["maximum"] == 500
         page = doc["components"]["schemas"][_schema_ref(op["responses"]["200"])]
         assert "opaque" in page["properties"]["next_cursor"]["description"]

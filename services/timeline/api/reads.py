@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from .. import read_models, readers
+from ..events.limits import ID_BYTES, MAX_TEXT_CHARS, SOURCE_BYTES
 from . import cursors, errors, models
 from .params import Day, Flag, Moment, count
 from .security import require
@@ -19,11 +20,13 @@ from .security import require
 router = APIRouter(dependencies=[require("read")], responses=errors.READ)
 FactType = Literal["offensive_escalation", "statement", "border_decision", "displacement_report"]
 TIMELINE_KEY = (cursors.day, cursors.day, cursors.text, cursors.text)
-CLAIM_KEY = (cursors.day, cursors.day, *[cursors.text] * 5)
-# PostgreSQL's text cannot hold NUL, so a parameter with one could match nothing: it is refused
+CLAIM_KEY = (cursors.day, cursors.day, *[cursors.text] * (len(read_models.CLAIM_KEY) - 2))
+BORDER_KEY = (cursors.text,) * len(read_models.BORDER_KEY)
+# PostgreSQL's text cannot hold NUL, so a parameter with one could match nothing: it is refused.
+# Lengths are the contract's, so that whatever was stored can be asked for.
 NO_NUL = r"^[^\x00]*$"
-Text = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
-Name = Annotated[str, Path(pattern=NO_NUL, max_length=500)]
+Text = Annotated[str | None, Query(pattern=NO_NUL, max_length=MAX_TEXT_CHARS)]
+Name = Annotated[str, Path(pattern=NO_NUL, max_length=MAX_TEXT_CHARS)]
 Cursor = Annotated[str | None, Query(description=cursors.DESCRIPTION, pattern=cursors.PATTERN,
                                      max_length=cursors.MAX_LENGTH)]
 MAX_PAGE = 500
@@ -64,7 +67,7 @@ class TimelineFilters:
         date_to: Annotated[Day | None, Query(alias="to", description="events that start on or before")] = None,
         type: FactType | None = None,
         actor: Annotated[str | None, Query(description="actor id, name or alias", pattern=NO_NUL,
-                                           max_length=200)] = None,
+                                           max_length=MAX_TEXT_CHARS)] = None,
         country: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
         admin1: Text = None,
         claimant: Text = None,
@@ -104,8 +107,8 @@ async def timeline_geojson(request: Request, f: Annotated[TimelineFilters, Depen
 
 @router.get("/events/{id}", response_model=models.EventHistory, tags=["timeline"],
             responses=errors.not_found("event"))
-async def event(request: Request, id: Name,
-                source: Annotated[str, Query(pattern=NO_NUL, max_length=500)]) -> dict:
+async def event(request: Request, id: Annotated[str, Path(pattern=NO_NUL, max_length=ID_BYTES)],
+                source: Annotated[str, Query(pattern=NO_NUL, max_length=SOURCE_BYTES)]) -> dict:
     """One event, its current version and every version with the time it became known."""
     history = await readers.versions(request.app.state.engine, source, id)
     if not history:
@@ -117,7 +120,7 @@ def _paged(rows: list[dict], limit: int, key) -> dict:
     """The first ``limit`` rows (``limit + 1`` were read) and the cursor after the last, if more follow."""
     more = len(rows) > limit
     items = rows[:limit]
-    return {"items": items, "next_cursor": cursors.encode(list(key(items[-1]))) if more else None}
+    return {"items": items, "next_cursor": cursors.encode(key(items[-1])) if more else None}
 
 
 @router.get("/actors", response_model=models.ActorPage, tags=["actors"])
@@ -179,17 +182,18 @@ async def displacement(
                                           after, limit + 1)
     groups: dict[tuple, dict] = {}
     for row in rows:
-        group = groups.setdefault(read_models.claim_key(row), {k: row[k] for k in GROUP_FIELDS} | {"figures": []})
+        key = tuple(row.pop("page_key"))
+        group = groups.setdefault(key, {k: row[k] for k in GROUP_FIELDS} | {"figures": [], "page_key": key})
         group["figures"].append(row)
-    return _paged(list(groups.values()), limit, read_models.claim_key)
+    return _paged(list(groups.values()), limit, lambda g: g["page_key"])
 
 
 @router.get("/borders", response_model=models.BorderPage, tags=["borders"])
 async def borders(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
     """Every border with its current status (its latest decision), by border."""
-    after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
+    after = cursors.decode(cursor, BORDER_KEY) if cursor else None
     rows = await read_models.borders(request.app.state.engine, after, limit + 1)
-    return _paged(rows, limit, lambda r: [r["border"]])
+    return _paged(rows, limit, lambda r: r["page_key"])
 
 
 @router.get("/borders/{border}", response_model=list[models.BorderDecision], tags=["borders"],

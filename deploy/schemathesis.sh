@@ -12,9 +12,8 @@ export PATH="$ROOT/.venv/bin:$PATH"
 
 TAG="st$(date +%s)$$"
 export TIMELINE_DB_SCHEMA="$TAG" TIMELINE_TOPIC_PREFIX="$TAG" TIMELINE_CONSUMER_GROUP="$TAG-projector"
-READ_KEY="schemathesis-reader-$RANDOM$RANDOM"
-KEY="schemathesis-publisher-$RANDOM$RANDOM"
-export TIMELINE_API_KEYS="$READ_KEY:read;$KEY:read+publish"
+KEY="schemathesis-$RANDOM$RANDOM"
+export TIMELINE_API_KEYS="$KEY:read+publish"
 PORT="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d)"
@@ -76,11 +75,15 @@ timeline seed
 timeline project --until-caught-up
 
 echo "== timeline serve on $BASE"
-timeline serve --port "$PORT" >"$WORK/server.log" 2>&1 &
+timeline serve --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 150); do
+for attempt in $(seq 1 150); do
   curl -fsS "$BASE/health/live" >/dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "the API did not start" >&2; exit 1; }
+  if ! kill -0 "$SERVER" 2>/dev/null || [ "$attempt" = 150 ]; then
+    cat "$WORK/server.log" >&2
+    echo "the API did not start" >&2
+    exit 1
+  fi
   sleep 0.2
 done
 

@@ -506,3 +506,16 @@ async def test_every_api_connection_carries_the_configured_timeouts(api):
             values = [(await con.exec_driver_sql(f"SHOW {name}")).scalar() for name in ("statement_timeout",
                                                                                          "lock_timeout")]
     assert values == ["4321ms", "1234ms"]
+
+
+async def test_an_unreachable_database_answers_503(api):
+    _, settings = api
+    async with serving(with_changes(settings, database_url="postgresql://timeline:timeline@127.0.0.1:1/timeline")) \
+            as client:
+        for path in ("/timeline", "/actors", "/borders/x"):
+            response = await client.get(path, headers=READ)
+            assert response.status_code == 503
+            assert documented(response, "/borders/{border}" if path == "/borders/x" else path)["detail"].startswith(
+                "database unavailable")
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503 and documented(ready, "/health/ready")["checks"]["postgresql"] != "ok"

@@ -30,7 +30,8 @@ import psutil  # noqa: E402
 from common import console, drop, fresh_settings, new_tag, postgres_pid, prepare, show  # noqa: E402
 from timeline.events import decode  # noqa: E402
 from timeline.events.codec import encode  # noqa: E402
-from timeline.projections import prepare as prepare_rows, project_batch  # noqa: E402
+from timeline.projections import prepare as prepare_rows  # noqa: E402
+from timeline.projections import project_batch
 from timeline.projections.records import Record  # noqa: E402
 from timeline.projector import tune_gc  # noqa: E402
 from timeline.store.engine import make_pool  # noqa: E402
@@ -90,7 +91,7 @@ async def profile(n: int, batch: int, top: int) -> None:
         decode_s = time.perf_counter() - started
         started = time.perf_counter()
         records = [prepare_rows(Record("bench", 0, offset, e, received=value.decode()))
-                   for offset, (e, value) in enumerate(zip(events, raw))]
+                   for offset, (e, value) in enumerate(zip(events, raw, strict=True))]
         prepare_s = time.perf_counter() - started
         pool = await make_pool(settings, size=1)
         _instrument()

@@ -78,7 +78,7 @@ async def measure_rate(con, producer, settings: Settings, per_s: float, seconds:
     done.set()
     try:
         await asyncio.wait_for(poller, timeout=60)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     ms = [(visible[i] - published[i]) * 1000 for i in published if i in visible]
     result = {"target_per_s": round(per_s, 1), "achieved_per_s": round(achieved, 1), "events": len(events),

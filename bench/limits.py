@@ -20,7 +20,7 @@ def _parse_consumer_performance(output: str) -> dict[str, float]:
     header = next(i for i, ln in enumerate(lines) if ln.startswith("start.time"))
     names = [n.strip() for n in lines[header].split(",")]
     values = [v.strip() for v in lines[header + 1].split(",")]
-    return {n: float(v) for n, v in zip(names, values) if n not in ("start.time", "end.time")}
+    return {n: float(v) for n, v in zip(names, values, strict=False) if n not in ("start.time", "end.time")}
 
 
 async def kafka_consumer_limit(settings: Settings, topic: str, messages: int) -> dict:

@@ -5,7 +5,7 @@ EXPLAIN (ANALYZE, BUFFERS) plans are of the very statements that were timed."""
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import event, text
 
@@ -20,7 +20,7 @@ EXPLAINED = ("by type + date range", "by actor_id", "as_of")
 
 def queries(n: int) -> dict[str, TimelineQuery]:
     """The timed queries; every one asks for the first 100 rows in timeline order."""
-    middle = datetime(2019, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=n // 2)
+    middle = datetime(2019, 1, 1, tzinfo=UTC) + timedelta(seconds=n // 2)
     return {
         "no filter": TimelineQuery(limit=100),
         "by type + date range": TimelineQuery(type="statement", date_from=date(2014, 1, 1),

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -142,7 +142,7 @@ async def main(args) -> dict:
         await drop(peer, topics=False)
         await drop(settings)
         console.print(f"  [dim]dropped schemas {tag}*, {peer.db_schema}* and the topics {tag}.*[/dim]")
-    r.update(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), command=args.command,
+    r.update(date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), command=args.command,
              total_s=round(time.monotonic() - started, 1))
     r["ratios"] = ratios(r)
     show("ours / peer", render.times(r["ratios"]["ours_over_peer"]))

@@ -111,7 +111,7 @@ class Backoff:
 
 
 class _SeekToStored(ConsumerRebalanceListener):
-    def __init__(self, projector: "Projector"):
+    def __init__(self, projector: Projector):
         self.projector = projector
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -221,7 +221,7 @@ class Projector:
             await self.consumer.stop()
         return self.progress
 
-    async def decode(self, batch: dict) -> "Decoded":
+    async def decode(self, batch: dict) -> Decoded:
         """Decode the records not handled yet; what cannot be decoded is set aside for the dead-letter topic.
 
         It yields to the event loop every few records, so that the batch being written meanwhile
@@ -247,7 +247,7 @@ class Projector:
                     decoded.bad.append((m, RejectedByStore(f"{type(exc).__name__}: {exc}"[:2000], "client")))
         return decoded
 
-    async def write(self, decoded: "Decoded", commit_to_kafka: bool = True) -> None:
+    async def write(self, decoded: Decoded, commit_to_kafka: bool = True) -> None:
         """Dead-letter the bad records, then apply the rest and the offsets in one transaction.
 
         Records the store refuses, and conflicting duplicates, are found inside that transaction,

@@ -59,7 +59,7 @@ async def displacement(engine: AsyncEngine, country: str | None = None, admin1: 
 
     Rows come grouped, groups in the order of ``CLAIM_KEY`` (period, country, place, population,
     kind); ``after`` (a group's ``page_key``) and ``limit`` (a number of groups) give one page."""
-    where, params = ["type = 'displacement_report'", "NOT retracted"], {"limit": limit}
+    where, params = ["type = 'displacement_report'", "NOT retracted"], dict[str, Any](limit=limit)
     for column, value in (("country_iso3", country), ("admin1", admin1)):
         if value is not None:
             where.append(f"{column} = :{column}")

@@ -147,7 +147,7 @@ class _Builder:
                                          max_partition_fetch_bytes=2 * 1024 * 1024)
         self.done = 0
 
-    async def __aenter__(self) -> "_Builder":
+    async def __aenter__(self) -> _Builder:
         from .bus.producer import make_producer
 
         self.projector.producer = make_producer(self.settings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .events import BY_NAME, Envelope
 
@@ -65,7 +65,7 @@ def generate(n: int, seed: int = 1, correction_every: int = 50, prefix: str = "g
     """``n`` events of all five types; every ``correction_every``-th one corrects an earlier fact."""
     rng = random.Random(seed)
     facts: list[tuple[str, str]] = []
-    recorded = datetime(2019, 1, 1, tzinfo=timezone.utc)
+    recorded = datetime(2019, 1, 1, tzinfo=UTC)
     types = ["offensive_escalation", "statement", "border_decision", "displacement_report"]
     for i in range(n):
         recorded += timedelta(seconds=1)

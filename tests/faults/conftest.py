@@ -74,3 +74,18 @@ async def scenario(fault_log, tmp_path):
         await con.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
     finally:
         await con.close()
+
+
+@pytest.fixture
+def projectors(tmp_path):
+    """Start ``timeline project`` processes; whatever still runs is killed at the end."""
+    started: list[ProjectorProcess] = []
+
+    def start(settings, name: str) -> ProjectorProcess:
+        started.append(ProjectorProcess(settings, tmp_path, f"{name}-{len(started)}"))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.alive:
+            process.kill9()

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from tests.conftest import isolated_settings
 from tests.faults import generated
-from tests.faults.test_hostile import caught_up, projectors, raw_dead_letter_count, reads_back  # noqa: F401
+from tests.faults.test_hostile import caught_up, raw_dead_letter_count, reads_back
 from tests.integration import harness
 from timeline.bus.deadletter import read_dead_letters
 from timeline.bus.topics import event_topic

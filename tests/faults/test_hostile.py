@@ -18,7 +18,7 @@ from collections import Counter
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from tests.conftest import isolated_settings, settings_env
 from tests.faults import hostile
@@ -123,21 +123,6 @@ async def reads_back(settings, events: list[dict]) -> None:
                                                        event["source"]], env=env, capture_output=True, text=True,
                                       timeout=120)
         assert one.returncode == 0 and "[/bold] closing tag" in one.stdout, one.stderr
-
-
-@pytest.fixture
-def projectors(tmp_path):
-    """Start ``timeline project`` processes; whatever still runs is killed at the end."""
-    started: list[ProjectorProcess] = []
-
-    def start(settings, name: str) -> ProjectorProcess:
-        started.append(ProjectorProcess(settings, tmp_path, f"{name}-{len(started)}"))
-        return started[-1]
-
-    yield start
-    for process in started:
-        if process.alive:
-            process.kill9()
 
 
 @pytest.fixture
@@ -281,9 +266,9 @@ async def test_killed_while_isolating_ends_with_exact_counts_and_clean_checksums
         finally:
             await producer.stop()
         kills = 0
-        for attempt in range(3):
+        for _ in range(3):
             projector = projectors(settings, "kill")
-            await harness.wait_for(lambda: _isolating(projector), timeout=120, what="the projector to isolate")
+            await harness.wait_for(lambda p=projector: _isolating(p), timeout=120, what="the projector to isolate")
             projector.kill9()
             kills += 1
         projector = projectors(settings, "kill-final")

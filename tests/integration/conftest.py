@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 import pytest
 
 from tests.conftest import isolated_settings

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,9 +14,9 @@ from timeline.events import BY_NAME
 pytestmark = pytest.mark.integration
 
 SOURCE = "urn:test:corrections"
-T1 = datetime(2018, 6, 26, 12, tzinfo=timezone.utc)
-T2 = datetime(2018, 6, 27, 12, tzinfo=timezone.utc)
-T3 = datetime(2018, 6, 28, 12, tzinfo=timezone.utc)
+T1 = datetime(2018, 6, 26, 12, tzinfo=UTC)
+T2 = datetime(2018, 6, 27, 12, tzinfo=UTC)
+T3 = datetime(2018, 6, 28, 12, tzinfo=UTC)
 
 
 def fact(id_: str, start: str, end: str | None = None, precision: str = "day", recorded=T1, summary=None):
@@ -126,7 +126,7 @@ async def test_as_of_takes_the_latest_version_known_then_even_when_clocks_disagr
     """A correction may carry an earlier recordedtime than its target (a late-stamped report, a
     producer's clock). "Known at X" is then the highest version whose known_at <= X: the reader's
     range test (known_at <= X < superseded_at) must agree with that definition at every instant."""
-    t0 = datetime(2018, 6, 25, 12, tzinfo=timezone.utc)
+    t0 = datetime(2018, 6, 25, 12, tzinfo=UTC)
     # versions of skew-1: v1 known at T1, v2 at T3, v3 at T2 (so v1 is superseded at T2, not T3);
     # v3 arrives in a later batch, which updates the stored versions instead of the batch's own
     await harness.publish_events(stack_settings, [
@@ -142,7 +142,7 @@ async def test_as_of_takes_the_latest_version_known_then_even_when_clocks_disagr
         "SELECT DISTINCT ON (source, id) id, version FROM timeline_version"
         " WHERE known_at <= $1 AND id LIKE 'skew-%' ORDER BY source, id, version DESC"
     )
-    for instant in (t0, T1, datetime(2018, 6, 27, tzinfo=timezone.utc), T2, T3):
+    for instant in (t0, T1, datetime(2018, 6, 27, tzinfo=UTC), T2, T3):
         expected = sorted((r["id"], r["version"]) for r in await harness.fetch(stack_settings, definition, instant))
         rows = await _timeline(stack_settings, as_of=instant, include_retracted=True)
         assert sorted((r["id"], r["version"]) for r in rows if r["id"].startswith("skew-")) == expected, instant

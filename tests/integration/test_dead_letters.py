@@ -56,8 +56,8 @@ async def mixed(stack_settings):
     expected: Counter = Counter()
     sent_values: dict[str, list] = {}
     try:
-        from timeline.events import encode
         from timeline.bus.producer import event_topic
+        from timeline.events import encode
         from timeline.events.registry import topic_type_of
 
         bad_i = 0

@@ -221,7 +221,7 @@ async def test_two_more_schemas_migrate_side_by_side_and_downgrade_keeps_the_rol
                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                  for s in (first, second)]
         outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), timeout=120)
-        for proc, (_, err) in zip(procs, outputs):
+        for proc, (_, err) in zip(procs, outputs, strict=True):
             assert proc.returncode == 0, err.decode()
         for s in (first, second):
             views = await harness.fetch(s, "SELECT table_name FROM information_schema.views WHERE table_schema = $1",

@@ -7,7 +7,11 @@ import pytest
 
 from tests.conftest import SEEDS
 from timeline.bus.asyncapi import (
-    ASYNCAPI_VERSION, DocumentedTopic, build_asyncapi, exported_settings, render,
+    ASYNCAPI_VERSION,
+    DocumentedTopic,
+    build_asyncapi,
+    exported_settings,
+    render,
 )
 from timeline.bus.deadletter import dead_letter_headers
 from timeline.bus.topics import dead_letter_topic, event_topic, event_topics

@@ -13,7 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import problem
 
-
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Callable, Sequence
 
 from .errors import invalid
 
@@ -48,6 +48,6 @@ def decode(token: str, key: tuple[Callable[[str], object], ...]) -> tuple:
         values = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split(SEPARATOR)
         if len(values) != len(key):
             raise NotACursor(token)
-        return tuple(convert(v) for convert, v in zip(key, values))
+        return tuple(convert(v) for convert, v in zip(key, values, strict=True))
     except (ValueError, binascii.Error):
         raise invalid(("query", "cursor"), "not a cursor this API returned", token) from None

@@ -48,13 +48,15 @@ def _problem(description: str) -> dict[str, Any]:
     return {"model": models.Problem, "description": description}
 
 
-UNAUTHORIZED = {401: _problem("no API key, or one this API does not know"),
+Responses = dict[int | str, dict[str, Any]]  # an operation's documented statuses, as FastAPI takes them
+
+UNAUTHORIZED: Responses = {401: _problem("no API key, or one this API does not know"),
                 403: _problem("the API key lacks the scope this operation needs")}
-INVALID = {422: {"model": models.ValidationProblem, "description": "a parameter or the body is invalid; each is named"}}
-UNAVAILABLE = {503: _problem("statement or lock timeout, or PostgreSQL unreachable: the reason is in detail; retry")}
-READ = {**UNAUTHORIZED, **INVALID, **UNAVAILABLE}
+INVALID: Responses = {422: {"model": models.ValidationProblem, "description": "a parameter or the body is invalid; each is named"}}
+UNAVAILABLE: Responses = {503: _problem("statement or lock timeout, or PostgreSQL unreachable: the reason is in detail; retry")}
+READ: Responses = {**UNAUTHORIZED, **INVALID, **UNAVAILABLE}
 
 
-def not_found(what: str) -> dict[int, dict[str, Any]]:
+def not_found(what: str) -> Responses:
     """The 404 of an operation that looks one thing up."""
     return {404: _problem(f"no such {what}")}

@@ -12,7 +12,7 @@ the wire, as the document and the topics' decoder require.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Body, HTTPException, Request
@@ -28,11 +28,14 @@ from .security import require
 
 router = APIRouter(tags=["ingestion"], dependencies=[require("publish")])
 
-AnyEvent = Annotated[Union[tuple(t.envelope for t in EVENT_TYPES)], Field(discriminator="type")]  # type: ignore[misc]
+if TYPE_CHECKING:
+    AnyEvent = Envelope
+else:  # one of the registered types, chosen by ``type``
+    AnyEvent = Annotated[Union[tuple(t.envelope for t in EVENT_TYPES)], Field(discriminator="type")]  # noqa: UP007
 DEFAULTED_ATTRIBUTES = tuple(a for a in REQUIRED_ATTRIBUTES if not Envelope.model_fields[a].is_required())
-ONE = TypeAdapter(AnyEvent)
-BATCH = TypeAdapter(list[AnyEvent])
-RESPONSES = {400: {"model": models.Problem, "description": "the body cannot be read as text (not UTF-8)"},
+ONE: TypeAdapter[Envelope] = TypeAdapter(AnyEvent)
+BATCH: TypeAdapter[list[Envelope]] = TypeAdapter(list[AnyEvent])
+RESPONSES: errors.Responses = {400: {"model": models.Problem, "description": "the body cannot be read as text (not UTF-8)"},
              **errors.UNAUTHORIZED,
              422: {"model": models.ValidationProblem, "description": "an event is invalid; each field is named"},
              413: {"model": models.Problem, "description": "the body, the batch or an event is too large"},

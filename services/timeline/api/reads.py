@@ -6,8 +6,8 @@ while events arrive."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
@@ -30,7 +30,12 @@ Name = Annotated[str, Path(pattern=NO_NUL, max_length=MAX_TEXT_CHARS)]
 Cursor = Annotated[str | None, Query(description=cursors.DESCRIPTION, pattern=cursors.PATTERN,
                                      max_length=cursors.MAX_LENGTH)]
 MAX_PAGE = 500
-Limit = Annotated[count(1, MAX_PAGE), Query(description=f"rows per page (at most {MAX_PAGE})")]
+if TYPE_CHECKING:
+    Limit = int
+    GroupLimit = int
+else:  # an integer in its decimal spelling only, within 1..MAX_PAGE
+    Limit = Annotated[count(1, MAX_PAGE), Query(description=f"rows per page (at most {MAX_PAGE})")]
+    GroupLimit = Annotated[count(1, MAX_PAGE), Query(description=f"groups per page (at most {MAX_PAGE})")]
 MIN_SEARCH = 3  # the trigram index needs three characters to narrow a search
 
 
@@ -42,9 +47,9 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
     if moment.tzinfo is None:
         raise errors.invalid(("query", field), "give a time zone, e.g. 2018-06-26T12:00:00Z", str(moment))
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError:
-        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=timezone.utc)
+        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
 
 
 async def _query(request: Request, **filters) -> readers.TimelineQuery:
@@ -173,7 +178,7 @@ async def displacement(
     admin1: Text = None,
     population_type: Literal["idps", "refugees", "asylum_seekers", "returnees", "stranded"] | None = None,
     cursor: Cursor = None,
-    limit: Annotated[count(1, MAX_PAGE), Query(description=f"groups per page (at most {MAX_PAGE})")] = 100,
+    limit: GroupLimit = 100,
 ) -> dict:
     """Displacement figures over time; competing figures for the same period, place and population
     from different claimants side by side in one group. Paged by group."""

@@ -130,7 +130,7 @@ def _error_kinds() -> list[str]:
     return sorted(kinds)
 
 
-_DLQ_HEADER_DOCS = {
+_DLQ_HEADER_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
     "dlq.original.topic": ("the topic the record was read from", {}),
     "dlq.original.partition": ("its partition, in decimal", {"pattern": "^[0-9]+$"}),
     "dlq.original.offset": ("its offset, in decimal", {"pattern": "^[0-9]+$"}),
@@ -146,7 +146,7 @@ def _dead_letter_headers(original: str) -> dict[str, Any]:
     missing = set(names) ^ set(_DLQ_HEADER_DOCS)
     if missing:
         raise RuntimeError(f"dead-letter headers without documentation (or gone): {sorted(missing)}")
-    properties = {}
+    properties: dict[str, dict[str, Any]] = {}
     for name in names:
         description, extra = _DLQ_HEADER_DOCS[name]
         properties[name] = _string(description, **extra)
@@ -254,9 +254,9 @@ def build_asyncapi(settings: Settings, extra_topics: Iterable[TopicSource] | Non
     for topic in topics:
         broker.publisher(topic.name, title=topic.name, description=topic.description, schema=topic.payload)
 
-    any_event = Union[tuple(t.envelope for t in EVENT_TYPES)]  # noqa: UP007
+    any_event: Any = Union[tuple(t.envelope for t in EVENT_TYPES)]  # noqa: UP007
 
-    async def project(event: any_event) -> None:  # type: ignore[valid-type]  # documentation only
+    async def project(event: any_event) -> None:  # documentation only
         raise NotImplementedError
 
     event_names = [event_topic(settings, fact.name) for fact in FACT_TYPES]

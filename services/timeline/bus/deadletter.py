@@ -40,7 +40,7 @@ async def dead_letter(producer: AIOKafkaProducer, bad: list) -> None:
     it is never retried forever. Other Kafka errors are raised for the caller to retry."""
     results = await asyncio.gather(*(_send(producer, m, error) for m, error in bad), return_exceptions=True)
     too_large = []
-    for (message, error), result in zip(bad, results):
+    for (message, error), result in zip(bad, results, strict=True):
         if isinstance(result, TOO_LARGE):
             too_large.append((message, error))
         elif isinstance(result, BaseException):
@@ -69,8 +69,9 @@ def original_coordinates(message) -> tuple[str, str, str]:
     """The (topic, partition, offset) a dead letter came from: the same bad record dead-lettered
     twice (a kill between the dead letter and the offsets' commit) has the same coordinates."""
     headers = dict(message.headers or ())
-    return tuple(headers.get(f"dlq.original.{k}", b"").decode(errors="replace")  # type: ignore[return-value]
-                 for k in ("topic", "partition", "offset"))
+    topic, partition, offset = (headers.get(f"dlq.original.{k}", b"").decode(errors="replace")
+                                for k in ("topic", "partition", "offset"))
+    return topic, partition, offset
 
 
 async def read_dead_letters(settings, limit: int = 100) -> list[dict]:

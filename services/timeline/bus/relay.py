@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-
 from datetime import date, datetime
 from typing import Literal
 

@@ -72,7 +72,7 @@ class Fact(Model):
     tags: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
 
     @model_validator(mode="after")
-    def _interval_is_ordered_and_bounded(self) -> "Fact":
+    def _interval_is_ordered_and_bounded(self) -> Fact:
         if self.occurred_end < self.occurred_start:
             raise ValueError("occurred_end is before occurred_start")
         if (self.occurred_end - self.occurred_start).days > MAX_INTERVAL_DAYS:

@@ -35,7 +35,7 @@ class SchemaViolation(InvalidEvent):
     kind = "schema_violation"
 
     @classmethod
-    def from_pydantic(cls, exc: ValidationError) -> "SchemaViolation":
+    def from_pydantic(cls, exc: ValidationError) -> SchemaViolation:
         parts = []
         for err in exc.errors(include_url=False):
             loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-")) or "(event)"

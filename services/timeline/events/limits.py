@@ -22,7 +22,7 @@ checked by ``timeline publish``, ``POST /events`` and the projector's decoder al
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, WithJsonSchema
@@ -32,8 +32,8 @@ MAX_TEXT_CHARS = 10_000
 MAX_LIST_ITEMS = 100
 EARLIEST = date(1000, 1, 1)
 LATEST = date(2999, 12, 31)
-EARLIEST_INSTANT = datetime(1000, 1, 1, tzinfo=timezone.utc)
-LATEST_INSTANT = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+EARLIEST_INSTANT = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 MAX_INTERVAL_DAYS = 36_525  # a century
 MAX_COUNT = 2**53 - 1
 MAX_CHANGES_DEPTH = 8

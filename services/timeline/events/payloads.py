@@ -9,7 +9,16 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, Validation
 
 from .common import Fact, Model
 from .limits import (
-    MAX_CHANGES_BYTES, MAX_CHANGES_DEPTH, MAX_LIST_ITEMS, Count, Day, EventId, Name, SourceUri, Text, deeper_than,
+    MAX_CHANGES_BYTES,
+    MAX_CHANGES_DEPTH,
+    MAX_LIST_ITEMS,
+    Count,
+    Day,
+    EventId,
+    Name,
+    SourceUri,
+    Text,
+    deeper_than,
 )
 
 PloverType = Literal[
@@ -100,9 +109,10 @@ def _fact_model(type_name: str) -> type[Model]:
 @cache
 def _field_adapter(type_name: str, field: str) -> TypeAdapter:
     info = _fact_model(type_name).model_fields[field]
-    if not info.metadata:
-        return TypeAdapter(info.annotation)
-    return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[valid-type]
+    annotation: Any = info.annotation
+    if info.metadata:  # the field's constraints (lengths, patterns, bounds) go with its type
+        annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
+    return TypeAdapter(annotation)
 
 
 def _changes_schema(schema: dict[str, Any]) -> None:
@@ -162,7 +172,7 @@ class Correction(Model):
         return changes
 
     @model_validator(mode="after")
-    def _amend_changes_something(self) -> "Correction":
+    def _amend_changes_something(self) -> Correction:
         if self.action == "amend" and not self.changes:
             raise ValueError("an amend correction must carry changes")
         return self

@@ -1,8 +1,9 @@
 """The registry of event types: each type's payload model, envelope model, topic and schema."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, create_model
 
@@ -38,11 +39,12 @@ class EventType:
 
 def _event_type(name: str, version: int, payload: type[BaseModel]) -> EventType:
     ce_type = f"{TYPE_PREFIX}{name}.v{version}"
+    ce_literal: Any = Literal[ce_type]
     envelope = create_model(
         f"{payload.__name__}Event",
         __base__=Envelope,
         __doc__=f"CloudEvent carrying a {payload.__name__} ({ce_type}).",
-        type=(Literal[ce_type], ...),  # type: ignore[valid-type]
+        type=(ce_literal, ...),
         data=(payload, ...),
     )
     return EventType(name, version, payload, envelope, name)

@@ -24,7 +24,7 @@ class Applied:
     fresh: int = 0
     conflicts: list[tuple[Record, str]] = field(default_factory=list)
 
-    def __add__(self, other: "Applied") -> "Applied":
+    def __add__(self, other: Applied) -> Applied:
         return Applied(self.fresh + other.fresh, self.conflicts + other.conflicts)
 
 

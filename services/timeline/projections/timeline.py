@@ -35,7 +35,7 @@ ENTRY_TYPES = (
     "text", "text", "int", "timestamptz", "timestamptz", "bool", "text", "date", "date", "text", "text", "text",
     "text", "text", bulk.TEXT_ARRAY, bulk.TEXT_ARRAY, bulk.TEXT_ARRAY, "jsonb",
 )
-UPDATE_ENTRIES = bulk.update_sql("timeline_entry", tuple(zip(ENTRY_COLUMNS, ENTRY_TYPES)), key=("source", "id"))
+UPDATE_ENTRIES = bulk.update_sql("timeline_entry", tuple(zip(ENTRY_COLUMNS, ENTRY_TYPES, strict=True)), key=("source", "id"))
 # earlier versions of an event that existed: superseded no later than the first new version's known_at
 SUPERSEDE = (
     "UPDATE timeline_version AS t SET superseded_at = LEAST(t.superseded_at, u.known_at)"
@@ -229,7 +229,7 @@ async def _write(con: asyncpg.Connection, batch: Batch) -> None:
     versions, supersede = _with_superseded_at(batch.versions)
     await bulk.copy_rows(con, "timeline_version", VERSION_COLUMNS, versions)
     if supersede:
-        await con.execute(SUPERSEDE, *(list(column) for column in zip(*supersede)))
+        await con.execute(SUPERSEDE, *(list(column) for column in zip(*supersede, strict=True)))
     new = [batch.states[k] for k in batch.changed if not batch.states[k].existed]
     old = [batch.states[k] for k in batch.changed if batch.states[k].existed]
     await bulk.copy_rows(con, "timeline_entry", ENTRY_COLUMNS, [s.entry_row() for s in new])

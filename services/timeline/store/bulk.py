@@ -33,7 +33,7 @@ def update_sql(table: str, columns: Sequence[tuple[str, str]], key: Sequence[str
     """``UPDATE table SET ... FROM unnest(...)`` matching rows on the ``key`` columns."""
     selects, source = _unnest(columns)
     names = [name for name, _ in columns]
-    sets = ", ".join(f"{n} = {s}" for n, s in zip(names, selects) if n not in key)
+    sets = ", ".join(f"{n} = {s}" for n, s in zip(names, selects, strict=True) if n not in key)
     match = " AND ".join(f"t.{k} = u.c{names.index(k) + 1}" for k in key)
     return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}"
 
@@ -42,7 +42,7 @@ async def update_rows(con: asyncpg.Connection, sql: str, types: Sequence[str], r
     """Run an ``update_sql`` statement with ``rows`` (tuples in column order)."""
     if not rows:
         return
-    arrays = [list(values) for values in zip(*rows)]
+    arrays = [list(values) for values in zip(*rows, strict=True)]
     for i, type_ in enumerate(types):
         if type_ == TEXT_ARRAY:
             arrays[i] = [orjson.dumps(v).decode() for v in arrays[i]]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from . import event_log, timeline
+from . import core, event_log, timeline
 from .records import Record
 
 VERSION = 1  # bump when what the projections write changes; the projector then asks for a replay
@@ -13,7 +13,7 @@ VERSION = 1  # bump when what the projections write changes; the projector then 
 
 def prepare(record: Record) -> Record:
     """Compute what ``record`` writes if it is new; it depends on the event alone."""
-    record.prepared = (event_log.row(record), timeline.fact_rows(record.event))
+    record.prepared = (event_log.row(record), core.fact_rows(record.event))
     return record
 
 

@@ -38,7 +38,7 @@ def update_sql(table: str, columns: Sequence[tuple[str, str]], key: Sequence[str
     return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}"
 
 
-async def update_rows(con: asyncpg.Connection, sql: str, types: Sequence[str], rows: list[tuple]) -> None:
+async def update_rows(con: asyncpg.Connection, sql: str, types: Sequence[str], rows: Sequence[tuple]) -> None:
     """Run an ``update_sql`` statement with ``rows`` (tuples in column order)."""
     if not rows:
         return
@@ -49,7 +49,7 @@ async def update_rows(con: asyncpg.Connection, sql: str, types: Sequence[str], r
     await con.execute(sql, *arrays)
 
 
-async def copy_rows(con: asyncpg.Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+async def copy_rows(con: asyncpg.Connection, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
     """Append ``rows`` (tuples in ``columns`` order) to ``table`` with binary COPY."""
     if rows:
         await con.copy_records_to_table(table, records=rows, columns=list(columns))

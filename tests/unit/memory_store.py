@@ -11,7 +11,16 @@ import orjson
 
 from timeline.events import Envelope
 from timeline.projections.core import (
-    Batch, ChangeRow, EntryRow, RejectedRow, State, VersionRow, apply_events, fact_rows, facts_of, targets_to_load,
+    Batch,
+    ChangeRow,
+    EntryRow,
+    RejectedRow,
+    State,
+    VersionRow,
+    apply_events,
+    fact_rows,
+    facts_of,
+    targets_to_load,
     with_superseded_at,
 )
 

@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from .events import BY_NAME, Envelope
+from .events import BY_NAME, FACT_TYPES, Envelope
 
 SOURCE = "urn:timeline:synthetic"
 PLACES = [
@@ -66,7 +66,7 @@ def generate(n: int, seed: int = 1, correction_every: int = 50, prefix: str = "g
     rng = random.Random(seed)
     facts: list[tuple[str, str]] = []
     recorded = datetime(2019, 1, 1, tzinfo=UTC)
-    types = ["offensive_escalation", "statement", "border_decision", "displacement_report"]
+    types = [t.name for t in FACT_TYPES]
     for i in range(n):
         recorded += timedelta(seconds=1)
         if correction_every and i % correction_every == correction_every - 1 and facts:

@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from .. import read_models, readers
+from ..events import FACT_TYPES
 from ..events.limits import ID_BYTES, MAX_TEXT_CHARS, SOURCE_BYTES
 from . import cursors, errors, models
 from .params import Day, Flag, Moment, count
 from .security import require
 
 router = APIRouter(dependencies=[require("read")], responses=errors.READ)
-FactType = Literal["offensive_escalation", "statement", "border_decision", "displacement_report"]
+if TYPE_CHECKING:
+    FactType = str
+else:  # the registry's fact types
+    FactType = Literal[tuple(t.name for t in FACT_TYPES)]
 TIMELINE_KEY = (cursors.day, cursors.day, cursors.text, cursors.text)
 CLAIM_KEY = (cursors.day, cursors.day, *[cursors.text] * (len(read_models.CLAIM_KEY) - 2))
 BORDER_KEY = (cursors.text,) * len(read_models.BORDER_KEY)

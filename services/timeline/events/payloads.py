@@ -115,6 +115,12 @@ def _field_adapter(type_name: str, field: str) -> TypeAdapter:
     return TypeAdapter(annotation)
 
 
+def _fact_type_names(schema: dict[str, Any]) -> None:
+    from .registry import FACT_TYPES
+
+    schema["enum"] = [t.name for t in FACT_TYPES]
+
+
 def _changes_schema(schema: dict[str, Any]) -> None:
     """Per target type, the JSON Schema of ``changes`` names the fields it may carry."""
     from .registry import FACT_TYPES
@@ -135,7 +141,8 @@ class Correction(Model):
 
     corrects_id: EventId
     corrects_source: SourceUri | None = None
-    corrects_type: Literal["offensive_escalation", "statement", "border_decision", "displacement_report"]
+    corrects_type: str = Field(description="the target's type, one of the registry's fact types",
+                               json_schema_extra=_fact_type_names)
     action: Literal["amend", "retract"]
     changes: dict[str, Any] = Field(
         default_factory=dict,
@@ -144,6 +151,16 @@ class Correction(Model):
         json_schema_extra={"x-max-depth": MAX_CHANGES_DEPTH, "x-max-json-bytes": MAX_CHANGES_BYTES},
     )
     reason: Name
+
+    @field_validator("corrects_type")
+    @classmethod
+    def _a_fact_type(cls, name: str) -> str:
+        from .registry import FACT_TYPES
+
+        names = [t.name for t in FACT_TYPES]
+        if name not in names:
+            raise ValueError(f"should be one of {', '.join(names)}")
+        return name
 
     @field_validator("changes")
     @classmethod

@@ -27,9 +27,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from .bus.topics import event_topics
 from .config import Settings
 from .events import decode
+from .pipeline import YIELD_EVERY, BatchWriter, Decoded, Overlap, decode_batch
 from .projections import VERSION, prepare, project_batch
 from .projections.records import Record
-from .projector import YIELD_EVERY, Projector
 from .store.checkpoints import load_offsets, store_offsets
 from .store.checksums import VIEWS, view_checksums
 from .store.engine import make_pool, migrate
@@ -142,7 +142,6 @@ class _Builder:
 
     def __init__(self, settings: Settings, pool: asyncpg.Pool, batch: int, on_progress: Progress | None):
         self.settings, self.pool, self.batch, self.on_progress = settings, pool, batch, on_progress
-        self.projector = Projector(settings, pool, producer=None)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                                          max_partition_fetch_bytes=2 * 1024 * 1024)
         self.done = 0
@@ -150,8 +149,9 @@ class _Builder:
     async def __aenter__(self) -> _Builder:
         from .bus.producer import make_producer
 
-        self.projector.producer = make_producer(self.settings)
-        await self.projector.producer.start()
+        self.producer = make_producer(self.settings)  # for the dead letters of records fetched from Kafka
+        await self.producer.start()
+        self.writer = BatchWriter(self.pool, self.producer, self.settings.projection_name)
         await self.consumer.start()
         self.partitions = [TopicPartition(t, p) for t in event_topics(self.settings)
                            for p in sorted(self.consumer.partitions_for_topic(t) or ())]
@@ -164,7 +164,7 @@ class _Builder:
 
     async def __aexit__(self, *exc) -> None:
         await self.consumer.stop()
-        await self.projector.producer.stop()
+        await self.producer.stop()
 
     async def load_from_log(self, live: asyncpg.Pool, projection: str) -> int:
         """Project the live event log, read in one snapshot, then take its stored offsets."""
@@ -173,7 +173,7 @@ class _Builder:
             targets = await load_offsets(con, projection)
             total = await con.fetchval("SELECT count(*) FROM event_log")
             chunk: list[Record] = []
-            writing: asyncio.Task | None = None  # one chunk is written while the next is read and decoded
+            writes = Overlap()  # one chunk is written while the next is read and decoded
             async for row in con.cursor(
                 "SELECT topic, kafka_partition, kafka_offset, envelope FROM event_log"
                 " ORDER BY topic, kafka_partition, kafka_offset", prefetch=self.batch,
@@ -183,12 +183,9 @@ class _Builder:
                 if len(chunk) % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the chunk being written send its next statement
                 if len(chunk) >= self.batch:
-                    if writing is not None:
-                        count += await writing
-                    writing = asyncio.create_task(self._apply(chunk, total))
+                    count += await writes.submit(self._apply(chunk, total)) or 0
                     chunk = []
-            if writing is not None:
-                count += await writing
+            count += await writes.drain() or 0
             count += await self._apply(chunk, total)
         async with self.pool.acquire() as con, con.transaction():
             await con.executemany(
@@ -217,16 +214,15 @@ class _Builder:
         for tp in self.partitions:
             position[tp] = stored.get((tp.topic, tp.partition), begins[tp])
             self.consumer.seek(tp, position[tp])
-        self.projector.positions = {(tp.topic, tp.partition): o for tp, o in position.items()}
-        before = self.projector.progress.projected
+        positions = {(tp.topic, tp.partition): o for tp, o in position.items()}
+        before = self.writer.progress.projected
         total = self.done + sum(max(0, targets.get((tp.topic, tp.partition), 0) - position[tp]) for tp in position)
-        writing: asyncio.Task | None = None  # one batch is written while the next is fetched and decoded
+        writes = Overlap()  # one batch is written while the next is fetched and decoded
         while True:
             open_ = [tp for tp in self.partitions if position[tp] < targets.get((tp.topic, tp.partition), 0)]
             if not open_:
-                if writing is not None:
-                    await writing
-                return self.projector.progress.projected - before
+                await writes.drain()
+                return self.writer.progress.projected - before
             fetched = await self.consumer.getmany(*open_, timeout_ms=500, max_records=self.batch)
             bounded = {}
             for tp, messages in fetched.items():
@@ -236,13 +232,12 @@ class _Builder:
                     bounded[tp] = kept
                     position[tp] = kept[-1].offset + 1
             if bounded:
-                decoded = await self.projector.decode(bounded)
-                if writing is not None:
-                    await writing
-                writing = asyncio.create_task(self._write(decoded, sum(map(len, bounded.values())), total))
+                decoded = await decode_batch(bounded, positions, self.settings.max_message_bytes)
+                positions.update(decoded.next_offsets)
+                await writes.submit(self._write(decoded, sum(map(len, bounded.values())), total))
 
-    async def _write(self, decoded, n: int, total: int) -> None:
-        await self.projector.write(decoded, commit_to_kafka=False)
+    async def _write(self, decoded: Decoded, n: int, total: int) -> None:
+        await self.writer.write(decoded)
         self.done += n
         if self.on_progress:
             self.on_progress(self.done, total)

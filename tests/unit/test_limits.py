@@ -10,8 +10,8 @@ from tests.faults import hostile
 from timeline.events import decode
 from timeline.events.errors import InvalidEvent
 from timeline.events.limits import ACTOR_ID_BYTES, ID_BYTES, MAX_COUNT, SOURCE_BYTES, deeper_than
+from timeline.pipeline import store_refusal
 from timeline.projections.event_log import same_content
-from timeline.projector import store_refusal
 
 
 def raw(event: dict) -> bytes:

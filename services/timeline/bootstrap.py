@@ -1,35 +1,49 @@
 """The composition root: builds engines, pools and Kafka clients from settings."""
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import asyncio
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from aiokafka.errors import KafkaConnectionError
 
 from .bus.producer import make_producer
 from .config import Settings
 from .projector import Projector
 from .store.engine import make_engine, make_pool
 
+START_SECONDS = 15.0  # the longest a Kafka client may take to start: Kafka does not answer after that
+
 
 @asynccontextmanager
 async def projector(settings: Settings):
     """A ready Projector with its pool and dead-letter producer, closed on exit."""
-    pool = await make_pool(settings)
-    producer = make_producer(settings)
-    await producer.start()
-    try:
+    async with AsyncExitStack() as stack:
+        pool = await make_pool(settings)
+        stack.push_async_callback(pool.close)
+        producer = await stack.enter_async_context(started(make_producer(settings), settings))
         yield Projector(settings, pool, producer)
-    finally:
-        await producer.stop()
-        await pool.close()
 
 
 @asynccontextmanager
 async def producer(settings: Settings):
-    p = make_producer(settings)
-    await p.start()
-    try:
+    """A started idempotent producer, stopped on exit."""
+    async with started(make_producer(settings), settings) as p:
         yield p
+
+
+@asynccontextmanager
+async def started(client, settings: Settings):
+    """``client`` (an aiokafka producer or consumer) started within ``START_SECONDS``, and always
+    stopped, even when it did not start."""
+    try:
+        try:
+            await asyncio.wait_for(client.start(), START_SECONDS)
+        except TimeoutError as exc:  # asyncio.TimeoutError
+            raise KafkaConnectionError(
+                f"Kafka at {settings.kafka_bootstrap} did not answer within {START_SECONDS:.0f} s") from exc
+        yield client
     finally:
-        await p.stop()
+        await client.stop()
 
 
 @asynccontextmanager

@@ -14,10 +14,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import bootstrap
+from .cli_errors import FriendlyGroup, enable_debug, require
 from .config import REPO_ROOT, Settings
 
 app = typer.Typer(help="Event-sourced conflict timeline: Kafka in, PostgreSQL views out.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=FriendlyGroup)
 stack_app = typer.Typer(help="The local stack: Apache Kafka (KRaft) and PostgreSQL 15, no Docker.")
 topics_app = typer.Typer(help="Kafka topics.")
 show_app = typer.Typer(help="Read the views.")
@@ -34,6 +35,31 @@ err = Console(stderr=True)
 
 def _settings() -> Settings:
     return Settings()
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="on an error, show the full traceback "
+                                        "(or set TIMELINE_DEBUG=1)")) -> None:
+    """Options of every command."""
+    if debug:
+        enable_debug()
+
+
+def _require(settings: Settings, postgresql: bool = False, kafka: bool = False, topics: list[str] | None = None) -> None:
+    """Stop with the fix in words unless the services a command uses answer and its topics exist."""
+    asyncio.run(require(settings, postgresql=postgresql, kafka=kafka, topics=topics or ()))
+
+
+def _event_topics(settings: Settings) -> list[str]:
+    from .bus.topics import event_topics
+
+    return event_topics(settings)
+
+
+def _dead_letter_topics(settings: Settings) -> list[str]:
+    from .bus.topics import dead_letter_topic
+
+    return [dead_letter_topic(t) for t in _event_topics(settings)]
 
 
 @stack_app.command("up")
@@ -73,6 +99,7 @@ def migrate() -> None:
     from .store.engine import migrate as run
 
     s = _settings()
+    _require(s, postgresql=True)
     run(s)
     console.print(f"schema {s.db_schema} is at head")
 
@@ -82,7 +109,9 @@ def topics_create() -> None:
     """Create every topic and its dead-letter topic (idempotent, infinite retention)."""
     from .bus.topics import create_topics
 
-    created = asyncio.run(create_topics(_settings()))
+    s = _settings()
+    _require(s, kafka=True)
+    created = asyncio.run(create_topics(s))
     console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else " (all existed)"))
 
 
@@ -101,8 +130,10 @@ def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents
         raise typer.Exit(1)
     from .events import InvalidEvent
 
+    s = _settings()
+    _require(s, kafka=True, topics=_event_topics(s))
     try:
-        console.print(f"published {asyncio.run(_publish(_settings(), events))} events")
+        console.print(f"published {asyncio.run(_publish(s, events))} events")
     except InvalidEvent as exc:
         err.print(f"[red]{escape(str(exc))}[/red]: nothing was published", highlight=False)
         raise typer.Exit(1)
@@ -127,6 +158,7 @@ def seed(
 
     s = _settings()
     registry = load_registry(actors)
+    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
     asyncio.run(upsert_actors(s, registry))
     parsed, errors = read_events(events.read_text(encoding="utf-8").splitlines())
     if errors:
@@ -148,6 +180,8 @@ def project(
 
     configure_logging()
     tune_gc()
+    s = _settings()
+    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
     try:
         progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
     except ProjectionOutdated as exc:
@@ -212,8 +246,10 @@ def show_timeline(
     """Print the chronological timeline."""
     from .views_cli import print_timeline
 
-    asyncio.run(print_timeline(_settings(), console, actor, type, date_from and date_from.date(),
-                               date_to and date_to.date(), _parse_instant(as_of), retracted, limit))
+    s, instant = _settings(), _parse_instant(as_of)
+    _require(s, postgresql=True)
+    asyncio.run(print_timeline(s, console, actor, type, date_from and date_from.date(),
+                               date_to and date_to.date(), instant, retracted, limit))
 
 
 @show_app.command("actor")
@@ -221,7 +257,9 @@ def show_actor(name: str = typer.Argument(..., help="actor id, name or alias")) 
     """Print one actor's profile and activity."""
     from .views_cli import print_actor
 
-    if not asyncio.run(print_actor(_settings(), console, name)):
+    s = _settings()
+    _require(s, postgresql=True)
+    if not asyncio.run(print_actor(s, console, name)):
         err.print(f"[red]no actor named {name!r}[/red]")
         raise typer.Exit(1)
 
@@ -231,7 +269,9 @@ def show_event(id: str, source: str = typer.Option("https://eaworldview.com")) -
     """Print one event with its version history."""
     from .views_cli import print_versions
 
-    if not asyncio.run(print_versions(_settings(), console, source, id)):
+    s = _settings()
+    _require(s, postgresql=True)
+    if not asyncio.run(print_versions(s, console, source, id)):
         err.print(f"[red]no event {id!r} from {source!r}[/red]")
         raise typer.Exit(1)
 
@@ -241,7 +281,9 @@ def dlq_list(limit: int = typer.Option(100)) -> None:
     """List dead letters with their reasons."""
     from .bus.deadletter import read_dead_letters
 
-    rows = asyncio.run(read_dead_letters(_settings(), limit))
+    s = _settings()
+    _require(s, kafka=True, topics=_dead_letter_topics(s))
+    rows = asyncio.run(read_dead_letters(s, limit))
     table = Table("dead-letter topic", "offset", "from", "error", "sqlstate", "field", "reason")
     for row in rows:
         reason = row["message"] + (" (value truncated)" if row["truncated"] else "")
@@ -258,8 +300,10 @@ def dlq_redrive(error_class: Optional[str] = typer.Option(
     """Publish the dead letters not yet redriven back to their original topics, each bad record once."""
     from .bus.deadletter import redrive
 
+    settings = _settings()
+    _require(settings, kafka=True, topics=_dead_letter_topics(settings) + _event_topics(settings))
+
     async def run() -> int:
-        settings = _settings()
         async with bootstrap.producer(settings) as producer:
             return await redrive(settings, producer, error_class)
 
@@ -290,6 +334,7 @@ def replay(
     tune_gc()
     if source not in ("kafka", "log"):
         raise typer.BadParameter("kafka or log", param_hint="--source")
+    _require(_settings(), postgresql=True, kafka=True)
     columns = (TextColumn("replay"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
                TextColumn("{task.fields[rate]:,.0f} ev/s"), TextColumn("lag {task.fields[lag]:,.0f}"),
                TimeRemainingColumn())
@@ -320,9 +365,12 @@ def replay(
 def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit once the outbox is empty")) -> None:
     """Relay the change outbox to the change-feed topic (exactly once, in order)."""
     from .bus.relay import MissingTopic, relay as run
+    from .bus.topics import changes_topic
     from .logs import configure_logging
 
     configure_logging()
+    s = _settings()
+    _require(s, postgresql=True, kafka=True, topics=[changes_topic(s)])
     try:
         console.print(f"relayed {asyncio.run(run(_settings(), until_empty=until_empty))} changes")
     except MissingTopic as exc:
@@ -343,6 +391,7 @@ def serve(
     from .api import create_app
 
     s = _settings()
+    _require(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
     uvicorn.run(create_app(s), host=host or s.api_host, port=port or s.api_port, log_level="info")
 
 
@@ -359,7 +408,9 @@ def checksum() -> None:
     """Print row counts and checksums of every view."""
     from .store.checksums import view_checksums
 
-    for view, (rows, digest) in asyncio.run(view_checksums(_settings())).items():
+    s = _settings()
+    _require(s, postgresql=True)
+    for view, (rows, digest) in asyncio.run(view_checksums(s)).items():
         console.print(f"{view:22} {rows:>9} {digest}")
 
 
@@ -368,4 +419,6 @@ def lag() -> None:
     """Print, per partition, how many records the projector has still to project."""
     from .views_cli import print_lag
 
-    asyncio.run(print_lag(_settings(), console))
+    s = _settings()
+    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
+    asyncio.run(print_lag(s, console))

@@ -87,12 +87,11 @@ async def print_lag(settings: Settings, console: Console) -> None:
     from .store.engine import make_pool
 
     pool = await make_pool(settings, size=1)
-    consumer = AIOKafkaConsumer(*event_topics(settings), bootstrap_servers=settings.kafka_bootstrap)
-    await consumer.start()
     try:
-        per_partition = await lag(settings, pool, consumer)
+        consumer = AIOKafkaConsumer(*event_topics(settings), bootstrap_servers=settings.kafka_bootstrap)
+        async with bootstrap.started(consumer, settings):
+            per_partition = await lag(settings, pool, consumer)
     finally:
-        await consumer.stop()
         await pool.close()
     table = Table("topic", "partition", "lag")
     for (topic, partition), n in sorted(per_partition.items()):

@@ -6,7 +6,6 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -136,7 +135,7 @@ def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents
         console.print(f"published {asyncio.run(_publish(s, events))} events")
     except InvalidEvent as exc:
         err.print(f"[red]{escape(str(exc))}[/red]: nothing was published", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 async def _publish(settings: Settings, events) -> int:
@@ -187,14 +186,14 @@ def project(
     except ProjectionOutdated as exc:
         if not replay_if_outdated:
             err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         from .replay import replay as rebuild
 
         err.print(f"{exc}; rebuilding from the event log")
         asyncio.run(rebuild(_settings(), source="log"))
         progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     console.print(f"projected {progress.projected} new events in {progress.batches} batches "
                   f"({progress.duplicates} duplicates, {progress.dead_letters} dead letters)")
 
@@ -212,6 +211,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
     import signal
 
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None, "called from within a task"
 
     def handle() -> None:
         if stop.is_set():
@@ -224,7 +224,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, handle)
 
 
-def _parse_instant(value: Optional[str]) -> Optional[datetime]:
+def _parse_instant(value: str | None) -> datetime | None:
     if value is None:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -235,11 +235,11 @@ def _parse_instant(value: Optional[str]) -> Optional[datetime]:
 
 @show_app.command("timeline")
 def show_timeline(
-    actor: Optional[str] = typer.Option(None, help="actor id, name or alias"),
-    type: Optional[str] = typer.Option(None, "--type", help="event type, e.g. statement"),
-    date_from: Optional[datetime] = typer.Option(None, "--from", formats=["%Y-%m-%d"]),
-    date_to: Optional[datetime] = typer.Option(None, "--to", formats=["%Y-%m-%d"]),
-    as_of: Optional[str] = typer.Option(None, help="the timeline as known at this instant (RFC 3339)"),
+    actor: str | None = typer.Option(None, help="actor id, name or alias"),
+    type: str | None = typer.Option(None, "--type", help="event type, e.g. statement"),
+    date_from: datetime | None = typer.Option(None, "--from", formats=["%Y-%m-%d"]),
+    date_to: datetime | None = typer.Option(None, "--to", formats=["%Y-%m-%d"]),
+    as_of: str | None = typer.Option(None, help="the timeline as known at this instant (RFC 3339)"),
     retracted: bool = typer.Option(False, "--retracted", help="include retracted events"),
     limit: int = typer.Option(1000),
 ) -> None:
@@ -295,7 +295,7 @@ def dlq_list(limit: int = typer.Option(100)) -> None:
 
 
 @dlq_app.command("redrive")
-def dlq_redrive(error_class: Optional[str] = typer.Option(
+def dlq_redrive(error_class: str | None = typer.Option(
         None, "--error-class", help="only dead letters of this class, e.g. rejected_by_store")) -> None:
     """Publish the dead letters not yet redriven back to their original topics, each bad record once."""
     from .bus.deadletter import redrive
@@ -329,7 +329,8 @@ def replay(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .projector import tune_gc
-    from .replay import ReplayRefused, replay as run
+    from .replay import ReplayRefused
+    from .replay import replay as run
 
     tune_gc()
     if source not in ("kafka", "log"):
@@ -350,9 +351,9 @@ def replay(
             report = asyncio.run(run(_settings(), source, projection, keep_old, on_progress))
         except ReplayRefused as exc:
             err.print(f"[red]{exc}[/red]", highlight=False)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         except ValueError as exc:
-            raise typer.BadParameter(str(exc))
+            raise typer.BadParameter(str(exc)) from None
     for table, (live_rows, live_sum, new_rows, new_sum) in report.differences.items():
         console.print(f"changed {table}: {live_rows} rows ({live_sum[:8]}) -> {new_rows} rows ({new_sum[:8]})")
     console.print(f"replayed {report.events} events from {source} in {report.seconds:.1f} s; verified and swapped "
@@ -364,7 +365,8 @@ def replay(
 @app.command()
 def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit once the outbox is empty")) -> None:
     """Relay the change outbox to the change-feed topic (exactly once, in order)."""
-    from .bus.relay import MissingTopic, relay as run
+    from .bus.relay import MissingTopic
+    from .bus.relay import relay as run
     from .bus.topics import changes_topic
     from .logs import configure_logging
 
@@ -375,15 +377,15 @@ def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit on
         console.print(f"relayed {asyncio.run(run(_settings(), until_empty=until_empty))} changes")
     except MissingTopic as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
 
 
 @app.command()
 def serve(
-    host: Optional[str] = typer.Option(None, help="default TIMELINE_API_HOST"),
-    port: Optional[int] = typer.Option(None, help="default TIMELINE_API_PORT"),
+    host: str | None = typer.Option(None, help="default TIMELINE_API_HOST"),
+    port: int | None = typer.Option(None, help="default TIMELINE_API_PORT"),
 ) -> None:
     """Serve the HTTP API (read, ingest, health, lag, metrics)."""
     import uvicorn

@@ -35,7 +35,7 @@ async def print_timeline(settings: Settings, console: Console, actor, type_, dat
         what = r["summary"] + (" [retracted]" if r["retracted"] else "") + (f" (v{r['version']})" if r["version"] > 1 else "")
         where = ", ".join(x for x in (r["location_name"], r["admin1"], r["country_iso3"]) if x)
         table.add_row(*_plain(_when(r), r["type"], where, what, ", ".join(r["actor_ids"]),
-                              "; ".join(f"{p} (claim: {c})" for p, c in zip(r["publishers"], r["claimants"]))
+                              "; ".join(f"{p} (claim: {c})" for p, c in zip(r["publishers"], r["claimants"], strict=True))
                               if len(r["publishers"]) == len(r["claimants"])
                               else "; ".join(r["publishers"]) + " (claims: " + ", ".join(r["claimants"]) + ")"))
     console.print(table)

@@ -24,7 +24,7 @@ except ImportError as missing:
     sys.exit(f"{missing.name} is missing: pip install -e '.[bench]'")
 
 import asyncpg  # noqa: E402
-from aiokafka import AIOKafkaConsumer, TopicPartition  # noqa: E402
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 
 import latency as latency_mod  # noqa: E402
 import limits  # noqa: E402
@@ -34,6 +34,7 @@ import queries as queries_mod  # noqa: E402
 import render  # noqa: E402
 import report  # noqa: E402
 from common import BENCH, OUT, console, drop, fresh_settings, new_tag, prepare, show  # noqa: E402
+from timeline.bus import offsets  # noqa: E402
 from timeline.bus.topics import event_topics  # noqa: E402
 
 
@@ -55,16 +56,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 async def topic_counts(settings) -> dict[str, int]:
     """Records per event topic (sum of its partitions' end offsets)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await consumer.start()
+    await producer.start()
     try:
-        await consumer._client.force_metadata_update()
-        parts = [TopicPartition(t, p) for t in event_topics(settings) for p in consumer.partitions_for_topic(t) or ()]
-        ends = await consumer.end_offsets(parts)
+        ends = await offsets.end_offsets(consumer, await offsets.partitions_of(producer, event_topics(settings)))
     finally:
+        await producer.stop()
         await consumer.stop()
     counts: dict[str, int] = {}
-    for tp, end in ends.items():
-        counts[tp.topic] = counts.get(tp.topic, 0) + end
+    for (topic, _), end in ends.items():
+        counts[topic] = counts.get(topic, 0) + end
     return counts
 
 

@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from .bus import offsets
 from .bus.topics import event_topics
 from .config import Settings
 from .pipeline import TRANSIENT_DB_ERRORS, Backoff, BatchWriter, Decoded, Overlap, Progress, decode_batch
@@ -180,13 +181,13 @@ class Projector:
 
 
 async def lag(settings: Settings, pool: asyncpg.Pool, consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:
-    """End offset minus stored offset, per partition of every event topic."""
+    """End offset minus stored offset, per partition of every event topic ``consumer`` knows
+    (it is subscribed to them)."""
     partitions = [
         TopicPartition(topic, p)
         for topic in event_topics(settings)
         for p in sorted(consumer.partitions_for_topic(topic) or ())
     ]
-    ends = await consumer.end_offsets(partitions) if partitions else {}
     async with pool.acquire() as con:
         stored = await load_offsets(con, settings.projection_name)
-    return {(tp.topic, tp.partition): end - stored.get((tp.topic, tp.partition), 0) for tp, end in ends.items()}
+    return offsets.lag(await offsets.end_offsets(consumer, partitions), stored)

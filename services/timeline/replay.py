@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
+from .bus import offsets
 from .bus.topics import event_topics
 from .config import Settings
 from .events import decode
@@ -153,12 +154,7 @@ class _Builder:
         await self.producer.start()
         self.writer = BatchWriter(self.pool, self.producer, self.settings.projection_name)
         await self.consumer.start()
-        self.partitions = [TopicPartition(t, p) for t in event_topics(self.settings)
-                           for p in sorted(self.consumer.partitions_for_topic(t) or ())]
-        if not self.partitions:
-            await self.consumer._client.force_metadata_update()
-            self.partitions = [TopicPartition(t, p) for t in event_topics(self.settings)
-                               for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        self.partitions = await offsets.partitions_of(self.producer, event_topics(self.settings))
         self.consumer.assign(self.partitions)
         return self
 

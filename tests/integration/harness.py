@@ -5,36 +5,13 @@ import asyncio
 import time
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from timeline import bootstrap
+from timeline.bus import offsets
 from timeline.bus.producer import publish
-from timeline.bus.topics import all_topics, create_topics, event_topics
-from timeline.store.engine import migrate
-
-
-async def prepare(settings) -> None:
-    await asyncio.to_thread(migrate, settings)
-    await create_topics(settings)
-
-
-async def drop(settings) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    con = await asyncpg.connect(settings.database_url)
-    try:
-        await con.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
-        await con.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}_reporting" CASCADE')
-    finally:
-        await con.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.delete_topics([t.name for t in all_topics(settings)])
-    except Exception:
-        pass
-    finally:
-        await admin.close()
+from timeline.bus.topics import event_topics
+from timeline.testing import drop, prepare  # noqa: F401 - used by the tests through this module
 
 
 async def publish_events(settings, events) -> int:
@@ -60,14 +37,14 @@ async def fetch(settings, sql: str, *args):
 async def end_offsets(settings, topics=None) -> dict[tuple[str, int], int]:
     """End offset of every partition of ``topics`` (default: the event topics)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await consumer.start()
+    await producer.start()
     try:
-        topics = topics or event_topics(settings)
-        await consumer._client.force_metadata_update()
-        parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        ends = await consumer.end_offsets(parts)
-        return {(tp.topic, tp.partition): o for tp, o in ends.items()}
+        partitions = await offsets.partitions_of(producer, topics or event_topics(settings))
+        return await offsets.end_offsets(consumer, partitions)
     finally:
+        await producer.stop()
         await consumer.stop()
 
 

@@ -10,7 +10,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
+from ..bus import offsets
 from ..bus.producer import make_producer
 from ..bus.topics import event_topics
 from ..config import Settings
@@ -130,17 +131,19 @@ def _operations(app: FastAPI) -> None:
     async def lag(request: Request) -> dict:
         """Per partition: end offset, stored offset, and the projector's lag."""
         settings = request.app.state.settings
-        consumer = request.app.state.consumer
-        await consumer._client.force_metadata_update()
-        parts = [TopicPartition(t, p) for t in event_topics(settings) for p in sorted(consumer.partitions_for_topic(t) or ())]
-        ends = await consumer.end_offsets(parts) if parts else {}
+        try:
+            partitions_ = await offsets.partitions_of(request.app.state.producer, event_topics(settings))
+        except TimeoutError:
+            raise HTTPException(503, "the event topics are missing: run `timeline topics create`") from None
+        ends = await offsets.end_offsets(request.app.state.consumer, partitions_)
         async with request.app.state.engine.connect() as con:
             rows = await con.execute(text("SELECT topic, kafka_partition, next_offset FROM projection_offset"
                                           " WHERE projection = :p"), {"p": settings.projection_name})
             stored = {(r.topic, r.kafka_partition): r.next_offset for r in rows}
-        partitions = [{"topic": tp.topic, "partition": tp.partition, "end_offset": end,
-                       "stored_offset": stored.get((tp.topic, tp.partition), 0),
-                       "lag": end - stored.get((tp.topic, tp.partition), 0)} for tp, end in sorted(ends.items())]
+        behind = offsets.lag(ends, stored)
+        partitions = [{"topic": topic, "partition": partition, "end_offset": end,
+                       "stored_offset": stored.get((topic, partition), 0), "lag": behind[(topic, partition)]}
+                      for (topic, partition), end in sorted(ends.items())]
         return {"total_lag": sum(p["lag"] for p in partitions), "partitions": partitions}
 
     @app.get("/metrics", tags=["operations"], response_class=Response)

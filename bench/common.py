@@ -2,24 +2,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import psutil
-from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 
-from timeline.bus.topics import all_topics, create_topics
+from timeline import testing
 from timeline.config import REPO_ROOT, Settings
-from timeline.store.engine import migrate
+from timeline.testing import drop, isolated_settings, prepare, settings_env  # noqa: F401 - shared with the tests
 
 BENCH = REPO_ROOT / "bench"
 OUT = BENCH / "out"
@@ -30,26 +26,11 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 def fresh_settings(tag: str, **overrides) -> Settings:
     """Settings of a schema, topic prefix and consumer group nobody else uses."""
-    values = dict(db_schema=tag, topic_prefix=tag, consumer_group=f"{tag}-projector")
-    values.update(overrides)
-    return Settings(**values)
+    return isolated_settings(tag, **overrides)
 
 
 def new_tag() -> str:
-    return "bench" + uuid.uuid4().hex[:8]
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes the ``timeline`` command use ``settings`` (as tests/conftest.py)."""
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.update({
-        "TIMELINE_DB_SCHEMA": settings.db_schema, "TIMELINE_TOPIC_PREFIX": settings.topic_prefix,
-        "TIMELINE_CONSUMER_GROUP": settings.consumer_group, "TIMELINE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "TIMELINE_DATABASE_URL": settings.database_url,
-        "TIMELINE_BATCH_MAX_RECORDS": str(settings.batch_max_records), "PYTHONUNBUFFERED": "1",
-    })
-    return env
+    return testing.new_tag("bench")
 
 
 def show(label: str, value: str, note: str = "") -> None:
@@ -59,33 +40,6 @@ def show(label: str, value: str, note: str = "") -> None:
 
 def rate(count: float, seconds: float) -> float:
     return count / seconds if seconds > 0 else 0.0
-
-
-async def prepare(settings: Settings, topics: bool = True) -> None:
-    """Migrate a fresh schema (Alembic) and create the topics."""
-    await asyncio.to_thread(migrate, settings)
-    if topics:
-        await create_topics(settings)
-
-
-async def drop(settings: Settings, topics: bool = True) -> None:
-    """Drop the schema and every schema made from its name (reporting, shadow, old), and the topics."""
-    con = await asyncpg.connect(settings.database_url)
-    try:
-        like = settings.db_schema.replace("_", "\\_") + "\\_%"
-        names = await con.fetch("SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2",
-                                settings.db_schema, like)
-        for row in names:
-            await con.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
-    finally:
-        await con.close()
-    if topics:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-        await admin.start()
-        try:
-            await admin.delete_topics([t.name for t in all_topics(settings)])
-        finally:
-            await admin.close()
 
 
 def kafka_pid(settings: Settings) -> int | None:

@@ -37,6 +37,8 @@ class EventType:
     payload: type[BaseModel]
     envelope: type[Envelope]
     topic_type: str  # the topic it travels on; a correction travels on its target's topic
+    # payload fields a change on the change feed carries besides the common ones, for routing
+    change_fields: tuple[str, ...] = ()
 
     @property
     def ce_type(self) -> str:
@@ -51,7 +53,7 @@ class EventType:
         return SCHEMA_BASE + self.schema_file
 
 
-def _event_type(name: str, version: int, payload: type[BaseModel]) -> EventType:
+def _event_type(name: str, version: int, payload: type[BaseModel], change_fields: tuple[str, ...] = ()) -> EventType:
     ce_type = f"{TYPE_PREFIX}{name}.v{version}"
     ce_literal: Any = Literal[ce_type]
     envelope = create_model(
@@ -61,13 +63,13 @@ def _event_type(name: str, version: int, payload: type[BaseModel]) -> EventType:
         type=(ce_literal, ...),
         data=(payload, ...),
     )
-    return EventType(name, version, payload, envelope, name)
+    return EventType(name, version, payload, envelope, name, change_fields)
 
 
 FACT_TYPES: tuple[EventType, ...] = (
     _event_type("offensive_escalation", 1, OffensiveEscalation),
     _event_type("statement", 1, Statement),
-    _event_type("border_decision", 1, BorderDecision),
+    _event_type("border_decision", 1, BorderDecision, change_fields=("border", "decision")),
     _event_type("displacement_report", 1, DisplacementReport),
 )
 CORRECTION = _event_type("correction", 1, Correction)

@@ -138,8 +138,7 @@ def change(kind: str, source: str, id_: str, version: int, type_name: str, known
         "country_iso3": payload["location"]["country_iso3"],
         "actor_ids": sorted({a["actor_id"] for a in payload["actors"]}),
     }
-    if type_name == "border_decision":
-        body.update(border=payload.get("border"), decision=payload.get("decision"))
+    body.update({name: payload.get(name) for name in BY_NAME[type_name].change_fields})
     return ChangeRow(id_, orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode())
 
 

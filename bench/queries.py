@@ -1,4 +1,4 @@
-"""Timeline queries at N events, through ``timeline.readers.timeline`` exactly as the API calls it.
+"""Timeline queries at N events, through ``timeline.read.timeline.entries`` exactly as the API calls it.
 
 The SQL the readers send is captured from the engine (``before_cursor_execute``), so the
 EXPLAIN (ANALYZE, BUFFERS) plans are of the very statements that were timed."""
@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from common import show
 from latency import percentile
 from timeline.config import Settings
-from timeline.readers import TimelineQuery, timeline
+from timeline.read.timeline import TimelineQuery, entries
 from timeline.store.engine import make_engine
 
 EXPLAINED = ("by type + date range", "by actor_id", "as_of")
@@ -34,11 +34,11 @@ def queries(n: int) -> dict[str, TimelineQuery]:
 
 
 async def _time(engine, q: TimelineQuery, runs: int, budget_s: float) -> tuple[list[float], int]:
-    await timeline(engine, q)  # warm: connection, plan cache, buffers
+    await entries(engine, q)  # warm: connection, plan cache, buffers
     times, rows, deadline = [], 0, time.monotonic() + budget_s
     while len(times) < runs and (len(times) < 5 or time.monotonic() < deadline):
         started = time.perf_counter()
-        rows = len(await timeline(engine, q))
+        rows = len(await entries(engine, q))
         times.append((time.perf_counter() - started) * 1000)
     return times, rows
 
@@ -51,7 +51,7 @@ async def _explain(engine, q: TimelineQuery) -> str:
 
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
-        await timeline(engine, q)
+        await entries(engine, q)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
     statement, parameters = captured[-1]

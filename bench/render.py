@@ -72,7 +72,7 @@ def _latency(r: dict) -> list[str]:
 
 def _queries(r: dict) -> list[str]:
     lines = [f"## Timeline queries at {r['n']:,} events", "",
-             "Through `timeline.readers.timeline` (the API's reader), first 100 rows in timeline order, after "
+             "Through `timeline.read.timeline.entries` (the API's reader), first 100 rows in timeline order, after "
              "`ANALYZE`.", "", "| query | runs | rows | p50 | p99 |", "|---|---:|---:|---:|---:|"]
     for name, q in r["queries"]["queries"].items():
         lines.append(f"| {name} | {q['runs']} | {q['rows']} | {_f(q['p50_ms'], 1)} ms | {_f(q['p99_ms'], 1)} ms |")

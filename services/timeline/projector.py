@@ -173,21 +173,16 @@ class Projector:
     async def caught_up(self) -> bool:
         """True when the stored offsets equal the end offsets of every partition
         (False while Kafka or PostgreSQL cannot tell)."""
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in event_topics(self.settings)
+            for p in sorted(self.consumer.partitions_for_topic(topic) or ())
+        ]
         try:
-            return not any((await lag(self.settings, self.pool, self.consumer)).values())
+            async with self.pool.acquire() as con:
+                stored = await load_offsets(con, self.projection)
+            return not any(offsets.lag(await offsets.end_offsets(self.consumer, partitions), stored).values())
         except (KafkaError, *TRANSIENT_DB_ERRORS) as exc:
             log.info("cannot tell the lag yet", error=f"{type(exc).__name__}: {exc}")
             return False
 
-
-async def lag(settings: Settings, pool: asyncpg.Pool, consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:
-    """End offset minus stored offset, per partition of every event topic ``consumer`` knows
-    (it is subscribed to them)."""
-    partitions = [
-        TopicPartition(topic, p)
-        for topic in event_topics(settings)
-        for p in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
-    async with pool.acquire() as con:
-        stored = await load_offsets(con, settings.projection_name)
-    return offsets.lag(await offsets.end_offsets(consumer, partitions), stored)

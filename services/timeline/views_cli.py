@@ -6,8 +6,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import bootstrap, readers
+from . import bootstrap
 from .config import Settings
+from .read import actors, events, timeline
 
 
 def _plain(*cells: object) -> list[Text]:
@@ -25,9 +26,9 @@ async def print_timeline(settings: Settings, console: Console, actor, type_, dat
     async with bootstrap.engine(settings) as engine:
         actor_id = None
         if actor:
-            found = await readers.resolve_actor(engine, actor)
+            found = await actors.resolve(engine, actor)
             actor_id = found["id"] if found else actor
-        rows = await readers.timeline(engine, readers.TimelineQuery(
+        rows = await timeline.entries(engine, timeline.TimelineQuery(
             actor_id=actor_id, type=type_, date_from=date_from, date_to=date_to, as_of=as_of,
             include_retracted=retracted, limit=limit))
     table = Table("when", "type", "where", "what", "actors", "sources", title="Timeline" + (f" as of {as_of}" if as_of else ""))
@@ -44,11 +45,11 @@ async def print_timeline(settings: Settings, console: Console, actor, type_, dat
 
 async def print_actor(settings: Settings, console: Console, name: str) -> bool:
     async with bootstrap.engine(settings) as engine:
-        actor = await readers.resolve_actor(engine, name)
+        actor = await actors.resolve(engine, name)
         if actor is None:
             return False
-        activity = await readers.actor_activity(engine, actor["id"])
-        rows = await readers.timeline(engine, readers.TimelineQuery(actor_id=actor["id"]))
+        activity = await actors.activity(engine, actor["id"])
+        rows = await timeline.entries(engine, timeline.TimelineQuery(actor_id=actor["id"]))
     console.print(f"[bold]{escape(actor['name'])}[/bold] ({escape(actor['id'])}), {escape(actor['actor_type'])}"
                   + (f", {escape(actor['country_iso3'])}" if actor["country_iso3"] else ""))
     for label, text in (
@@ -68,7 +69,7 @@ async def print_actor(settings: Settings, console: Console, name: str) -> bool:
 
 async def print_versions(settings: Settings, console: Console, source: str, id_: str) -> bool:
     async with bootstrap.engine(settings) as engine:
-        rows = await readers.versions(engine, source, id_)
+        rows = await events.versions(engine, source, id_)
     if not rows:
         return False
     table = Table("version", "known at", "action", "by", "reason", "retracted", "summary")
@@ -83,18 +84,15 @@ async def print_lag(settings: Settings, console: Console) -> None:
     from aiokafka import AIOKafkaConsumer
 
     from .bus.topics import event_topics
-    from .projector import lag
-    from .store.engine import make_pool
+    from .read import lag
 
-    pool = await make_pool(settings, size=1)
-    try:
-        consumer = AIOKafkaConsumer(*event_topics(settings), bootstrap_servers=settings.kafka_bootstrap)
-        async with bootstrap.started(consumer, settings):
-            per_partition = await lag(settings, pool, consumer)
-    finally:
-        await pool.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    async with (bootstrap.engine(settings) as engine, bootstrap.producer(settings) as producer,
+                bootstrap.started(consumer, settings)):
+        partitions = await lag.per_partition(engine, producer, consumer, event_topics(settings),
+                                             settings.projection_name)
     table = Table("topic", "partition", "lag")
-    for (topic, partition), n in sorted(per_partition.items()):
-        table.add_row(*_plain(topic, partition, n))
+    for p in partitions:
+        table.add_row(*_plain(p.topic, p.partition, p.lag))
     console.print(table)
-    console.print(f"total lag {sum(per_partition.values())}")
+    console.print(f"total lag {sum(p.lag for p in partitions)}")

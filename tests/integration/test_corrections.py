@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import settings_env
 from tests.integration import harness
-from timeline import bootstrap, readers
+from timeline import bootstrap, read
 from timeline.events import BY_NAME
 
 pytestmark = pytest.mark.integration
@@ -63,7 +63,7 @@ async def corrected(stack_settings):
 
 async def _timeline(settings, **kw):
     async with bootstrap.engine(settings) as engine:
-        return await readers.timeline(engine, readers.TimelineQuery(**kw))
+        return await read.timeline.entries(engine, read.timeline.TimelineQuery(**kw))
 
 
 async def test_the_default_timeline_shows_latest_versions_without_retracted_events(corrected):
@@ -79,7 +79,7 @@ async def test_a_retracted_event_stays_visible_on_request(corrected):
 
 async def test_every_version_is_kept_with_the_time_it_became_known(corrected):
     async with bootstrap.engine(corrected) as engine:
-        history = await readers.versions(engine, SOURCE, "e1")
+        history = await read.events.versions(engine, SOURCE, "e1")
     assert [(v["version"], v["action"], v["known_at"], v["retracted"]) for v in history] == [
         (1, "create", T1, False), (2, "amend", T2, False), (3, "retract", T3, True)]
     assert history[1]["payload"]["decision"] == "restrict"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
@@ -19,10 +19,10 @@ from sqlalchemy import exc as sa
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
-from ..bus import offsets
 from ..bus.producer import make_producer
 from ..bus.topics import event_topics
 from ..config import Settings
+from ..read import lag as lag_of
 from . import errors, ingest, models, reads
 from .body_limit import BodyLimit
 from .database import database_error, make_api_engine
@@ -132,19 +132,12 @@ def _operations(app: FastAPI) -> None:
         """Per partition: end offset, stored offset, and the projector's lag."""
         settings = request.app.state.settings
         try:
-            partitions_ = await offsets.partitions_of(request.app.state.producer, event_topics(settings))
-        except TimeoutError:
+            partitions = await lag_of.per_partition(request.app.state.engine, request.app.state.producer,
+                                                    request.app.state.consumer, event_topics(settings),
+                                                    settings.projection_name)
+        except lag_of.TopicsMissing:
             raise HTTPException(503, "the event topics are missing: run `timeline topics create`") from None
-        ends = await offsets.end_offsets(request.app.state.consumer, partitions_)
-        async with request.app.state.engine.connect() as con:
-            rows = await con.execute(text("SELECT topic, kafka_partition, next_offset FROM projection_offset"
-                                          " WHERE projection = :p"), {"p": settings.projection_name})
-            stored = {(r.topic, r.kafka_partition): r.next_offset for r in rows}
-        behind = offsets.lag(ends, stored)
-        partitions = [{"topic": topic, "partition": partition, "end_offset": end,
-                       "stored_offset": stored.get((topic, partition), 0), "lag": behind[(topic, partition)]}
-                      for (topic, partition), end in sorted(ends.items())]
-        return {"total_lag": sum(p["lag"] for p in partitions), "partitions": partitions}
+        return {"total_lag": sum(p.lag for p in partitions), "partitions": [asdict(p) for p in partitions]}
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 A token is base64url (unpadded) of the key's values as UTF-8, separated by NUL, the one
 character PostgreSQL text cannot hold. Every sort key is bounded (the contract bounds ids and
-sources in bytes; long free text is keyed by a prefix and its md5, see ``read_models``), so
+sources in bytes; long free text is keyed by a prefix and its md5, see ``read.sql.bounded``), so
 every token the API returns fits ``MAX_LENGTH``. Clients treat it as opaque; the API decodes
 it against the key of the endpoint it was given to and refuses anything else (not base64, not
 UTF-8, another number of values, an impossible date) with a 422 naming ``cursor``, so a forged

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from .. import read_models, readers
+from .. import read
 from ..events import FACT_TYPES
 from ..events.limits import ID_BYTES, MAX_TEXT_CHARS, SOURCE_BYTES
 from . import cursors, errors, models
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 else:  # the registry's fact types
     FactType = Literal[tuple(t.name for t in FACT_TYPES)]
 TIMELINE_KEY = (cursors.day, cursors.day, cursors.text, cursors.text)
-CLAIM_KEY = (cursors.day, cursors.day, *[cursors.text] * (len(read_models.CLAIM_KEY) - 2))
-BORDER_KEY = (cursors.text,) * len(read_models.BORDER_KEY)
+CLAIM_KEY = (cursors.day, cursors.day, *[cursors.text] * (len(read.displacement.CLAIM_KEY) - 2))
+BORDER_KEY = (cursors.text,) * len(read.borders.BORDER_KEY)
 # PostgreSQL's text cannot hold NUL, so a parameter with one could match nothing: it is refused.
 # Lengths are the contract's, so that whatever was stored can be asked for.
 NO_NUL = r"^[^\x00]*$"
@@ -56,15 +56,15 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
         return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
 
 
-async def _query(request: Request, **filters) -> readers.TimelineQuery:
+async def _query(request: Request, **filters) -> read.timeline.TimelineQuery:
     actor = filters.pop("actor")
     if actor:
-        found = await readers.resolve_actor(request.app.state.engine, actor)
+        found = await read.actors.resolve(request.app.state.engine, actor)
         filters["actor_id"] = found["id"] if found else actor
     cursor = filters.pop("cursor")
     filters["after"] = cursors.decode(cursor, TIMELINE_KEY) if cursor else None
     filters["as_of"] = aware(filters["as_of"], "as_of")
-    return readers.TimelineQuery(**filters)
+    return read.timeline.TimelineQuery(**filters)
 
 
 class TimelineFilters:
@@ -104,8 +104,8 @@ async def timeline(request: Request, f: Annotated[TimelineFilters, Depends()]) -
 async def timeline_geojson(request: Request, f: Annotated[TimelineFilters, Depends()]) -> dict:
     """The timeline as a GeoJSON FeatureCollection (events with coordinates only)."""
     query = await _query(request, **f.values)
-    rows = await readers.timeline(request.app.state.engine, query)
-    points = await read_models.coordinates(request.app.state.engine, [(r["source"], r["id"]) for r in rows])
+    rows = await read.timeline.entries(request.app.state.engine, query)
+    points = await read.timeline.coordinates(request.app.state.engine, [(r["source"], r["id"]) for r in rows])
     features = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(points[(r["source"], r["id"])])},
          "properties": models.TimelineItem(**r).model_dump(mode="json")}
@@ -119,7 +119,7 @@ async def timeline_geojson(request: Request, f: Annotated[TimelineFilters, Depen
 async def event(request: Request, id: Annotated[str, Path(pattern=NO_NUL, max_length=ID_BYTES)],
                 source: Annotated[str, Query(pattern=NO_NUL, max_length=SOURCE_BYTES)]) -> dict:
     """One event, its current version and every version with the time it became known."""
-    history = await readers.versions(request.app.state.engine, source, id)
+    history = await read.events.versions(request.app.state.engine, source, id)
     if not history:
         raise HTTPException(404, f"no event {id!r} from {source!r}")
     return {"source": source, "id": id, "current": history[-1], "versions": history}
@@ -136,12 +136,12 @@ def _paged(rows: list[dict], limit: int, key) -> dict:
 async def actors(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
     """The canonical actor registry, by id."""
     after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
-    rows = await read_models.actors(request.app.state.engine, after, limit + 1)
+    rows = await read.actors.listing(request.app.state.engine, after, limit + 1)
     return _paged(rows, limit, lambda r: [r["id"]])
 
 
 async def _actor(request: Request, name: str) -> dict:
-    found = await readers.resolve_actor(request.app.state.engine, name)
+    found = await read.actors.resolve(request.app.state.engine, name)
     if found is None:
         raise HTTPException(404, f"no actor named {name!r}")
     return found
@@ -152,7 +152,7 @@ async def _actor(request: Request, name: str) -> dict:
 async def actor_profile(request: Request, name: Name) -> dict:
     """One actor (by id, name or alias): roles, counts by type and by month, names as written."""
     found = await _actor(request, name)
-    activity = await readers.actor_activity(request.app.state.engine, found["id"])
+    activity = await read.actors.activity(request.app.state.engine, found["id"])
     return {"actor": found, **activity}
 
 
@@ -167,7 +167,7 @@ async def actor_timeline(request: Request, name: Name, f: Annotated[TimelineFilt
 
 async def _page(request: Request, values: dict) -> dict:
     query = await _query(request, **values)
-    rows = await readers.timeline(request.app.state.engine, replace(query, limit=query.limit + 1))
+    rows = await read.timeline.entries(request.app.state.engine, replace(query, limit=query.limit + 1))
     return _paged(rows, query.limit, lambda r: [r["occurred_start"], r["occurred_end"], r["source"], r["id"]])
 
 
@@ -187,8 +187,8 @@ async def displacement(
     """Displacement figures over time; competing figures for the same period, place and population
     from different claimants side by side in one group. Paged by group."""
     after = cursors.decode(cursor, CLAIM_KEY) if cursor else None
-    rows = await read_models.displacement(request.app.state.engine, country, admin1, population_type,
-                                          after, limit + 1)
+    rows = await read.displacement.series(request.app.state.engine, country, admin1, population_type,
+                                         after, limit + 1)
     groups: dict[tuple, dict] = {}
     for row in rows:
         key = tuple(row.pop("page_key"))
@@ -201,7 +201,7 @@ async def displacement(
 async def borders(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
     """Every border with its current status (its latest decision), by border."""
     after = cursors.decode(cursor, BORDER_KEY) if cursor else None
-    rows = await read_models.borders(request.app.state.engine, after, limit + 1)
+    rows = await read.borders.current(request.app.state.engine, after, limit + 1)
     return _paged(rows, limit, lambda r: r["page_key"])
 
 
@@ -209,7 +209,7 @@ async def borders(request: Request, cursor: Cursor = None, limit: Limit = 100) -
             responses=errors.not_found("border"))
 async def border_history(request: Request, border: Name) -> list:
     """Every decision about one border, oldest first."""
-    rows = await read_models.border_history(request.app.state.engine, border)
+    rows = await read.borders.history(request.app.state.engine, border)
     if not rows:
         raise HTTPException(404, f"no decision about border {border!r}")
     return rows

@@ -1,4 +1,5 @@
-"""Readers: SELECT only, plain data out. They never import a projector."""
+"""The timeline: current entries in chronological order, filtered, paged by a keyset cursor,
+or as known at an instant (``as_of``); and the coordinates of its entries, for GeoJSON."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .sql import rows
 
 ORDER = "occurred_start, occurred_end, source, id"
 
@@ -59,7 +62,7 @@ def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]]:
+async def entries(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]]:
     """The chronological timeline: by interval start, then interval end (narrower first), then
     (source, id), so events known only to the week or month sort stably among exact ones."""
     where, params = _filters(q)
@@ -84,48 +87,14 @@ async def timeline(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]
         return [dict(r._mapping) for r in await con.execute(text(sql), params)]
 
 
-async def versions(engine: AsyncEngine, source: str, id_: str) -> list[dict[str, Any]]:
-    """Every version of one event, oldest first."""
-    async with engine.connect() as con:
-        rows = await con.execute(
-            text("SELECT version, known_at, action, change_source, change_id, reason, retracted, summary, payload"
-                 " FROM timeline_version WHERE source = :s AND id = :i ORDER BY version"),
-            {"s": source, "i": id_},
-        )
-        return [dict(r._mapping) for r in rows]
-
-
-async def resolve_actor(engine: AsyncEngine, name: str) -> dict[str, Any] | None:
-    """An actor by id, display name or alias (case-insensitive)."""
-    async with engine.connect() as con:
-        row = (await con.execute(
-            text("SELECT * FROM actor WHERE id = :n OR lower(name) = lower(:n)"
-                 " OR lower(:n) IN (SELECT lower(a) FROM unnest(aliases) a) ORDER BY id = :n DESC LIMIT 1"),
-            {"n": name},
-        )).first()
-        return dict(row._mapping) if row else None
-
-
-async def actor_activity(engine: AsyncEngine, actor_id: str) -> dict[str, Any]:
-    """One actor's roles, counts by event type and by month, over current, unretracted events."""
-    base = (
-        "FROM event_actor a JOIN timeline_entry e USING (source, id)"
-        " WHERE a.actor_id = :a AND NOT e.retracted"
-    )
-    async with engine.connect() as con:
-        roles = await con.execute(text(f"SELECT a.role, count(*) AS n {base} GROUP BY a.role ORDER BY n DESC, a.role"),
-                                  {"a": actor_id})
-        by_type = await con.execute(
-            text(f"SELECT e.type, count(DISTINCT (e.source, e.id)) AS n {base} GROUP BY e.type ORDER BY e.type"),
-            {"a": actor_id})
-        by_month = await con.execute(
-            text(f"SELECT to_char(e.occurred_start, 'YYYY-MM') AS month, count(DISTINCT (e.source, e.id)) AS n"
-                 f" {base} GROUP BY month ORDER BY month"), {"a": actor_id})
-        names = await con.execute(
-            text("SELECT DISTINCT name_as_written FROM event_actor WHERE actor_id = :a ORDER BY 1"), {"a": actor_id})
-        return {
-            "roles": {r.role: r.n for r in roles},
-            "by_type": {r.type: r.n for r in by_type},
-            "by_month": {r.month: r.n for r in by_month},
-            "names_as_written": [r[0] for r in names],
-        }
+async def coordinates(engine: AsyncEngine, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """(longitude, latitude) of events that have them."""
+    if not keys:
+        return {}
+    found = await rows(engine, (
+        "SELECT source, id, (payload->'location'->>'longitude')::float AS lon,"
+        " (payload->'location'->>'latitude')::float AS lat FROM timeline_entry"
+        " WHERE (source, id) IN (SELECT * FROM unnest(CAST(:s AS text[]), CAST(:i AS text[])))"
+        " AND payload->'location' ? 'latitude' AND payload->'location' ? 'longitude'"),
+        {"s": [k[0] for k in keys], "i": [k[1] for k in keys]})
+    return {(r["source"], r["id"]): (r["lon"], r["lat"]) for r in found}

@@ -131,7 +131,7 @@ def test_explained_from_the_exceptions_themselves(monkeypatch):
     from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
     from asyncpg.exceptions import InvalidPasswordError, UndefinedTableError
 
-    from timeline.cli_errors import explain
+    from timeline.cli.errors import explain
 
     monkeypatch.setenv("TIMELINE_DB_SCHEMA", "views")
     assert "run: timeline migrate" in explain(UndefinedTableError('relation "event_log" does not exist')).fix
@@ -148,7 +148,7 @@ def test_explained_from_the_exceptions_themselves(monkeypatch):
 async def test_a_connection_refused_inside_the_driver_is_told_as_postgresql(monkeypatch):
     import asyncpg
 
-    from timeline.cli_errors import explain
+    from timeline.cli.errors import explain
 
     monkeypatch.setenv("TIMELINE_DATABASE_URL", f"postgresql://timeline:timeline@{CLOSED}/timeline")
     with pytest.raises(OSError) as refused:

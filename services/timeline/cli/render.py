@@ -6,9 +6,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import bootstrap
-from .config import Settings
-from .read import actors, events, timeline
+from .. import bootstrap
+from ..config import Settings
+from ..read import actors, events, timeline
 
 
 def _plain(*cells: object) -> list[Text]:
@@ -83,8 +83,8 @@ async def print_versions(settings: Settings, console: Console, source: str, id_:
 async def print_lag(settings: Settings, console: Console) -> None:
     from aiokafka import AIOKafkaConsumer
 
-    from .bus.topics import event_topics
-    from .read import lag
+    from ..bus.topics import event_topics
+    from ..read import lag
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
     async with (bootstrap.engine(settings) as engine, bootstrap.producer(settings) as producer,

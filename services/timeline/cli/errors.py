@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from .config import Settings
+from ..config import Settings
 
 try:  # the click that typer runs on: its own copy in recent versions
     from typer._click.exceptions import ClickException

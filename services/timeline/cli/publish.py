@@ -1,0 +1,73 @@
+"""Publishing events: `timeline publish` and `timeline seed`."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from .. import bootstrap
+from ..config import REPO_ROOT, Settings
+from .common import (
+    _event_topics,
+    _require,
+    _settings,
+    app,
+    console,
+    err,
+)
+
+
+@app.command()
+def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents, or - for stdin")) -> None:
+    """Validate every line, then publish them all (a file is all-or-nothing)."""
+    from ..events.jsonl import read_events
+
+    lines = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")
+    with lines:
+        events, errors = read_events(lines)
+    if errors:
+        for error in errors:
+            err.print(f"[red]{escape(str(error))}[/red]", highlight=False)
+        err.print(f"{len(errors)} invalid line(s): nothing was published")
+        raise typer.Exit(1)
+    from ..events import InvalidEvent
+
+    s = _settings()
+    _require(s, kafka=True, topics=_event_topics(s))
+    try:
+        console.print(f"published {asyncio.run(_publish(s, events))} events")
+    except InvalidEvent as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]: nothing was published", highlight=False)
+        raise typer.Exit(1) from None
+
+
+async def _publish(settings: Settings, events) -> int:
+    from ..bus.producer import publish as send
+
+    async with bootstrap.producer(settings) as producer:
+        return await send(producer, settings, events)
+
+
+@app.command()
+def seed(
+    actors: Path = typer.Option(REPO_ROOT / "seeds" / "actors.json", help="actor registry (JSON array)"),
+    events: Path = typer.Option(REPO_ROOT / "seeds" / "seed-article.jsonl", help="events (JSON Lines)"),
+) -> None:
+    """Load the actor registry into PostgreSQL and publish the seed events."""
+    from ..events.actors import load_registry
+    from ..events.jsonl import read_events
+    from ..store.reference import upsert_actors
+
+    s = _settings()
+    registry = load_registry(actors)
+    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
+    asyncio.run(upsert_actors(s, registry))
+    parsed, errors = read_events(events.read_text(encoding="utf-8").splitlines())
+    if errors:
+        for error in errors:
+            err.print(f"[red]{events}: {error}[/red]", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"loaded {len(registry)} actors; published {asyncio.run(_publish(s, parsed))} events")

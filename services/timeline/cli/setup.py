@@ -1,0 +1,51 @@
+"""Setting up: migrations, topics, and the generated schema documents."""
+from __future__ import annotations
+
+import asyncio
+
+from ..config import REPO_ROOT
+from .common import (
+    _require,
+    _settings,
+    app,
+    console,
+    schemas_app,
+    topics_app,
+)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from ..store.engine import migrate as run
+
+    s = _settings()
+    _require(s, postgresql=True)
+    run(s)
+    console.print(f"schema {s.db_schema} is at head")
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every topic and its dead-letter topic (idempotent, infinite retention)."""
+    from ..bus.topics import create_topics
+
+    s = _settings()
+    _require(s, kafka=True)
+    created = asyncio.run(create_topics(s))
+    console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else " (all existed)"))
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Write the JSON Schema of every event type to schemas/."""
+    from ..events.schemas import write_schemas
+
+    for path in write_schemas(REPO_ROOT / "schemas"):
+        console.print(f"wrote {path.relative_to(REPO_ROOT)}")
+
+@schemas_app.command("openapi")
+def schemas_openapi() -> None:
+    """Write the OpenAPI document of the HTTP API to schemas/openapi.json."""
+    from ..api.openapi import write_openapi
+
+    console.print(f"wrote {write_openapi().relative_to(REPO_ROOT)}")

@@ -1,0 +1,41 @@
+"""`timeline stack`: the local Kafka and PostgreSQL."""
+from __future__ import annotations
+
+import typer
+
+from .common import (
+    _settings,
+    console,
+    stack_app,
+)
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
+    from ..stack import Stack
+
+    s = _settings()
+    Stack(s).up()
+    console.print(f"kafka      {s.kafka_bootstrap}")
+    console.print(f"postgresql {s.database_url}")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop Kafka and PostgreSQL; their data stays."""
+    from ..stack import Stack
+
+    Stack(_settings()).down()
+    console.print("stopped")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Tell what runs."""
+    from ..stack import Stack
+
+    states = Stack(_settings()).status()
+    for part, state in states.items():
+        console.print(f"{part:40} {state}")
+    raise typer.Exit(0 if all(v == "up" for v in states.values()) else 1)

@@ -58,6 +58,11 @@ def store_refusal(error: BaseException, unique_is_refusal: bool = False) -> str 
     return None
 
 
+def _refused(error: BaseException, sqlstate: str) -> RejectedByStore:
+    """The dead-letter error of a record the store refused, with the reason as PostgreSQL gave it."""
+    return RejectedByStore(f"{type(error).__name__}: {error}"[:2000], sqlstate)
+
+
 @dataclass
 class Progress:
     batches: int = 0
@@ -119,7 +124,7 @@ async def decode_batch(batch: dict, positions: dict[tuple[str, int], int], max_b
                 decoded.records.append(prepare(Record(tp.topic, tp.partition, m.offset, event,
                                                       received=m.value.decode(), message=m)))
             except CLIENT_REFUSALS as exc:  # its rows cannot be computed: the store could not take it
-                decoded.bad.append((m, RejectedByStore(f"{type(exc).__name__}: {exc}"[:2000], "client")))
+                decoded.bad.append((m, _refused(exc, "client")))
     return decoded
 
 
@@ -178,7 +183,7 @@ class BatchWriter:
             if len(records) == 1:
                 log.warning("store refused an event", topic=records[0].topic, partition=records[0].partition,
                             offset=records[0].offset, sqlstate=refusal, error=str(exc)[:500])
-                return Applied(), [(records[0], RejectedByStore(f"{type(exc).__name__}: {exc}"[:2000], refusal))]
+                return Applied(), [(records[0], _refused(exc, refusal))]
             log.info("isolating what the store refuses", records=len(records), sqlstate=refusal)
             middle = len(records) // 2
             first, refused_first = await self._apply_isolating(con, records[:middle], unique_is_refusal)

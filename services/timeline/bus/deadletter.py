@@ -39,17 +39,11 @@ async def dead_letter(producer: AIOKafkaProducer, bad: list) -> None:
     dead letter of its own coordinates with the first ``TRUNCATED_BYTES`` of the value, so that
     it is never retried forever. Other Kafka errors are raised for the caller to retry."""
     results = await asyncio.gather(*(_send(producer, m, error) for m, error in bad), return_exceptions=True)
-    too_large = []
-    for (message, error), result in zip(bad, results, strict=True):
-        if isinstance(result, TOO_LARGE):
-            too_large.append((message, error))
-        elif isinstance(result, BaseException):
-            raise result
-    results = await asyncio.gather(*(_send(producer, m, error, truncate=True) for m, error in too_large),
-                                   return_exceptions=True)
+    too_large = [letter for letter, result in zip(bad, results, strict=True) if isinstance(result, TOO_LARGE)]
     for result in results:
-        if isinstance(result, BaseException):
+        if isinstance(result, BaseException) and not isinstance(result, TOO_LARGE):
             raise result
+    await asyncio.gather(*(_send(producer, m, error, truncate=True) for m, error in too_large))
 
 
 async def _send(producer: AIOKafkaProducer, message, error: InvalidEvent, truncate: bool = False):
@@ -97,8 +91,9 @@ async def read_dead_letters(settings, limit: int = 100) -> list[dict]:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, messages in batch.items():
                 for m in messages:
-                    if original_coordinates(m) not in seen:
-                        seen.add(original_coordinates(m))
+                    coordinates = original_coordinates(m)
+                    if coordinates not in seen:
+                        seen.add(coordinates)
                         rows.append(_describe(m))
                     if m.offset + 1 >= ends[tp]:
                         remaining.discard(tp)

@@ -26,7 +26,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
     return Settings()
 
 
@@ -38,25 +38,25 @@ def _options(debug: bool = typer.Option(False, "--debug", help="on an error, sho
         enable_debug()
 
 
-def _require(settings: Settings, postgresql: bool = False, kafka: bool = False, topics: list[str] | None = None) -> None:
+def require_services(settings: Settings, postgresql: bool = False, kafka: bool = False, topics: list[str] | None = None) -> None:
     """Stop with the fix in words unless the services a command uses answer and its topics exist."""
     asyncio.run(require(settings, postgresql=postgresql, kafka=kafka, topics=topics or ()))
 
 
-def _event_topics(settings: Settings) -> list[str]:
+def event_topic_names(settings: Settings) -> list[str]:
     from ..bus.topics import event_topics
 
     return event_topics(settings)
 
 
-def _dead_letter_topics(settings: Settings) -> list[str]:
+def dead_letter_topic_names(settings: Settings) -> list[str]:
     from ..bus.topics import dead_letter_topic
 
-    return [dead_letter_topic(t) for t in _event_topics(settings)]
+    return [dead_letter_topic(t) for t in event_topic_names(settings)]
 
 
 
-def _parse_instant(value: str | None) -> datetime | None:
+def parse_instant(value: str | None) -> datetime | None:
     if value is None:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -8,14 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import bootstrap
-from .common import (
-    _dead_letter_topics,
-    _event_topics,
-    _require,
-    _settings,
-    console,
-    dlq_app,
-)
+from .common import console, dead_letter_topic_names, dlq_app, event_topic_names, load_settings, require_services
 
 
 @dlq_app.command("list")
@@ -23,8 +16,8 @@ def dlq_list(limit: int = typer.Option(100)) -> None:
     """List dead letters with their reasons."""
     from ..bus.deadletter import read_dead_letters
 
-    s = _settings()
-    _require(s, kafka=True, topics=_dead_letter_topics(s))
+    s = load_settings()
+    require_services(s, kafka=True, topics=dead_letter_topic_names(s))
     rows = asyncio.run(read_dead_letters(s, limit))
     table = Table("dead-letter topic", "offset", "from", "error", "sqlstate", "field", "reason")
     for row in rows:
@@ -42,8 +35,8 @@ def dlq_redrive(error_class: str | None = typer.Option(
     """Publish the dead letters not yet redriven back to their original topics, each bad record once."""
     from ..bus.deadletter import redrive
 
-    settings = _settings()
-    _require(settings, kafka=True, topics=_dead_letter_topics(settings) + _event_topics(settings))
+    settings = load_settings()
+    require_services(settings, kafka=True, topics=dead_letter_topic_names(settings) + event_topic_names(settings))
 
     async def run() -> int:
         async with bootstrap.producer(settings) as producer:

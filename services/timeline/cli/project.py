@@ -8,14 +8,7 @@ import typer
 
 from .. import bootstrap
 from ..config import Settings
-from .common import (
-    _event_topics,
-    _require,
-    _settings,
-    app,
-    console,
-    err,
-)
+from .common import app, console, err, event_topic_names, load_settings, require_services
 
 
 @app.command()
@@ -30,10 +23,10 @@ def project(
 
     configure_logging()
     tune_gc()
-    s = _settings()
-    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
+    s = load_settings()
+    require_services(s, postgresql=True, kafka=True, topics=event_topic_names(s))
     try:
-        progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
+        progress = asyncio.run(_project(load_settings(), until_caught_up, allow_outdated))
     except ProjectionOutdated as exc:
         if not replay_if_outdated:
             err.print(f"[red]{exc}[/red]")
@@ -41,8 +34,8 @@ def project(
         from ..replay import replay as rebuild
 
         err.print(f"{exc}; rebuilding from the event log")
-        asyncio.run(rebuild(_settings(), source="log"))
-        progress = asyncio.run(_project(_settings(), until_caught_up, allow_outdated))
+        asyncio.run(rebuild(load_settings(), source="log"))
+        progress = asyncio.run(_project(load_settings(), until_caught_up, allow_outdated))
     except (KeyboardInterrupt, asyncio.CancelledError):
         raise typer.Exit(130) from None
     console.print(f"projected {progress.projected} new events in {progress.batches} batches "
@@ -90,7 +83,7 @@ def replay(
     tune_gc()
     if source not in ("kafka", "log"):
         raise typer.BadParameter("kafka or log", param_hint="--source")
-    _require(_settings(), postgresql=True, kafka=True)
+    require_services(load_settings(), postgresql=True, kafka=True)
     columns = (TextColumn("replay"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
                TextColumn("{task.fields[rate]:,.0f} ev/s"), TextColumn("lag {task.fields[lag]:,.0f}"),
                TimeRemainingColumn())
@@ -103,7 +96,7 @@ def replay(
             bar.update(task, completed=done, total=max(total, done), rate=rate, lag=max(total - done, 0))
 
         try:
-            report = asyncio.run(run(_settings(), source, projection, keep_old, on_progress))
+            report = asyncio.run(run(load_settings(), source, projection, keep_old, on_progress))
         except ReplayRefused as exc:
             err.print(f"[red]{exc}[/red]", highlight=False)
             raise typer.Exit(1) from None
@@ -126,10 +119,10 @@ def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit on
     from ..logs import configure_logging
 
     configure_logging()
-    s = _settings()
-    _require(s, postgresql=True, kafka=True, topics=[changes_topic(s)])
+    s = load_settings()
+    require_services(s, postgresql=True, kafka=True, topics=[changes_topic(s)])
     try:
-        console.print(f"relayed {asyncio.run(run(_settings(), until_empty=until_empty))} changes")
+        console.print(f"relayed {asyncio.run(run(load_settings(), until_empty=until_empty))} changes")
     except MissingTopic as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from None

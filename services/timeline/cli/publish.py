@@ -10,14 +10,7 @@ from rich.markup import escape
 
 from .. import bootstrap
 from ..config import REPO_ROOT, Settings
-from .common import (
-    _event_topics,
-    _require,
-    _settings,
-    app,
-    console,
-    err,
-)
+from .common import app, console, err, event_topic_names, load_settings, require_services
 
 
 @app.command()
@@ -35,8 +28,8 @@ def publish(file: str = typer.Argument(..., help="JSON Lines file of CloudEvents
         raise typer.Exit(1)
     from ..events import InvalidEvent
 
-    s = _settings()
-    _require(s, kafka=True, topics=_event_topics(s))
+    s = load_settings()
+    require_services(s, kafka=True, topics=event_topic_names(s))
     try:
         console.print(f"published {asyncio.run(_publish(s, events))} events")
     except InvalidEvent as exc:
@@ -61,9 +54,9 @@ def seed(
     from ..events.jsonl import read_events
     from ..store.reference import upsert_actors
 
-    s = _settings()
+    s = load_settings()
     registry = load_registry(actors)
-    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
+    require_services(s, postgresql=True, kafka=True, topics=event_topic_names(s))
     asyncio.run(upsert_actors(s, registry))
     parsed, errors = read_events(events.read_text(encoding="utf-8").splitlines())
     if errors:

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from .common import (
-    _require,
-    _settings,
-    app,
-)
+from .common import app, load_settings, require_services
 
 
 @app.command()
@@ -20,6 +16,6 @@ def serve(
 
     from ..api import create_app
 
-    s = _settings()
-    _require(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
+    s = load_settings()
+    require_services(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
     uvicorn.run(create_app(s), host=host or s.api_host, port=port or s.api_port, log_level="info")

@@ -4,14 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from ..config import REPO_ROOT
-from .common import (
-    _require,
-    _settings,
-    app,
-    console,
-    schemas_app,
-    topics_app,
-)
+from .common import app, console, load_settings, require_services, schemas_app, topics_app
 
 
 @app.command()
@@ -19,8 +12,8 @@ def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
     from ..store.engine import migrate as run
 
-    s = _settings()
-    _require(s, postgresql=True)
+    s = load_settings()
+    require_services(s, postgresql=True)
     run(s)
     console.print(f"schema {s.db_schema} is at head")
 
@@ -30,8 +23,8 @@ def topics_create() -> None:
     """Create every topic and its dead-letter topic (idempotent, infinite retention)."""
     from ..bus.topics import create_topics
 
-    s = _settings()
-    _require(s, kafka=True)
+    s = load_settings()
+    require_services(s, kafka=True)
     created = asyncio.run(create_topics(s))
     console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else " (all existed)"))
 

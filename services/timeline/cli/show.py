@@ -6,16 +6,7 @@ from datetime import datetime
 
 import typer
 
-from .common import (
-    _event_topics,
-    _parse_instant,
-    _require,
-    _settings,
-    app,
-    console,
-    err,
-    show_app,
-)
+from .common import app, console, err, event_topic_names, load_settings, parse_instant, require_services, show_app
 
 
 @show_app.command("timeline")
@@ -31,8 +22,8 @@ def show_timeline(
     """Print the chronological timeline."""
     from .render import print_timeline
 
-    s, instant = _settings(), _parse_instant(as_of)
-    _require(s, postgresql=True)
+    s, instant = load_settings(), parse_instant(as_of)
+    require_services(s, postgresql=True)
     asyncio.run(print_timeline(s, console, actor, type, date_from and date_from.date(),
                                date_to and date_to.date(), instant, retracted, limit))
 
@@ -42,8 +33,8 @@ def show_actor(name: str = typer.Argument(..., help="actor id, name or alias")) 
     """Print one actor's profile and activity."""
     from .render import print_actor
 
-    s = _settings()
-    _require(s, postgresql=True)
+    s = load_settings()
+    require_services(s, postgresql=True)
     if not asyncio.run(print_actor(s, console, name)):
         err.print(f"[red]no actor named {name!r}[/red]")
         raise typer.Exit(1)
@@ -54,8 +45,8 @@ def show_event(id: str, source: str = typer.Option("https://eaworldview.com")) -
     """Print one event with its version history."""
     from .render import print_versions
 
-    s = _settings()
-    _require(s, postgresql=True)
+    s = load_settings()
+    require_services(s, postgresql=True)
     if not asyncio.run(print_versions(s, console, source, id)):
         err.print(f"[red]no event {id!r} from {source!r}[/red]")
         raise typer.Exit(1)
@@ -65,8 +56,8 @@ def checksum() -> None:
     """Print row counts and checksums of every view."""
     from ..store.checksums import view_checksums
 
-    s = _settings()
-    _require(s, postgresql=True)
+    s = load_settings()
+    require_services(s, postgresql=True)
     for view, (rows, digest) in asyncio.run(view_checksums(s)).items():
         console.print(f"{view:22} {rows:>9} {digest}")
 
@@ -76,6 +67,6 @@ def lag() -> None:
     """Print, per partition, how many records the projector has still to project."""
     from .render import print_lag
 
-    s = _settings()
-    _require(s, postgresql=True, kafka=True, topics=_event_topics(s))
+    s = load_settings()
+    require_services(s, postgresql=True, kafka=True, topics=event_topic_names(s))
     asyncio.run(print_lag(s, console))

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from .common import (
-    _settings,
-    console,
-    stack_app,
-)
+from .common import console, load_settings, stack_app
 
 
 @stack_app.command("up")
@@ -15,7 +11,7 @@ def stack_up() -> None:
     """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
     from ..stack import Stack
 
-    s = _settings()
+    s = load_settings()
     Stack(s).up()
     console.print(f"kafka      {s.kafka_bootstrap}")
     console.print(f"postgresql {s.database_url}")
@@ -26,7 +22,7 @@ def stack_down() -> None:
     """Stop Kafka and PostgreSQL; their data stays."""
     from ..stack import Stack
 
-    Stack(_settings()).down()
+    Stack(load_settings()).down()
     console.print("stopped")
 
 
@@ -35,7 +31,7 @@ def stack_status() -> None:
     """Tell what runs."""
     from ..stack import Stack
 
-    states = Stack(_settings()).status()
+    states = Stack(load_settings()).status()
     for part, state in states.items():
         console.print(f"{part:40} {state}")
     raise typer.Exit(0 if all(v == "up" for v in states.values()) else 1)

@@ -111,7 +111,7 @@ async def test_as_of_takes_the_latest_version_known_then_even_when_clocks_disagr
         correction("skew-k2", "skew-1", "amend", T2, {"summary": "second amendment"})])
     await harness.project_until_caught_up(stack_settings)
     definition = (
-        "SELECT DISTINCT ON (source, id) id, version FROM timeline_version"
+        "SELECT DISTINCT ON (source, id) id, version FROM timeline_history"
         " WHERE known_at <= $1 AND id LIKE 'skew-%' ORDER BY source, id, version DESC"
     )
     for instant in (t0, T1, datetime(2018, 6, 27, tzinfo=UTC), T2, T3):

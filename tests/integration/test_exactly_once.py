@@ -20,7 +20,7 @@ async def test_the_same_events_published_twice_leave_one_row_each(stack_settings
     assert progress.projected == 300 and progress.duplicates == 300
     rows = await harness.fetch(stack_settings, "SELECT count(*) AS n, count(DISTINCT (source, id)) AS d FROM event_log")
     assert rows[0]["n"] == rows[0]["d"] == 300
-    versions = await harness.fetch(stack_settings, "SELECT count(*) AS n FROM timeline_version")
+    versions = await harness.fetch(stack_settings, "SELECT count(*) AS n FROM timeline_history")
     assert versions[0]["n"] == 300  # one version per fact, one per correction
 
 

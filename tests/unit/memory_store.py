@@ -70,12 +70,21 @@ class MemoryStore:
         self.rejected.update(batch.rejected)
         self.outbox.extend(batch.outbox)
 
+    def history(self) -> list[VersionRow]:
+        """Every version of every event, as the view ``timeline_history``: version 1 of the entries
+        never corrected, and the stored versions of the others."""
+        firsts = [VersionRow(e.source, e.id, 1, e.known_at, "create", e.source, e.id, None, e.retracted, e.type,
+                             e.occurred_start, e.occurred_end, e.date_precision, e.country_iso3, e.admin1,
+                             e.location_name, e.summary, e.actor_ids, e.publishers, e.claimants, e.payload)
+                  for e in self.entries.values() if e.version == 1]
+        return firsts + list(self.versions.values())
+
     def timeline(self, as_of: datetime | None = None, retracted: bool = False) -> list[tuple[str, int, str]]:
         """(id, version, summary) in timeline order: the entries, or the versions valid at ``as_of``."""
         if as_of is None:
             rows: list[Any] = list(self.entries.values())
         else:
-            rows = [v for v in self.versions.values()
+            rows = [v for v in self.history()
                     if v.known_at <= as_of and (v.superseded_at is None or v.superseded_at > as_of)]
         rows = [r for r in rows if retracted or not r.retracted]
         rows.sort(key=lambda r: (r.occurred_start, r.occurred_end, r.source, r.id))
@@ -84,7 +93,7 @@ class MemoryStore:
     def known_at(self, instant: datetime) -> list[tuple[str, int]]:
         """The definition of "as known at": per event, the highest version with known_at <= instant."""
         latest: dict[tuple[str, str], int] = {}
-        for v in self.versions.values():
+        for v in self.history():
             if v.known_at <= instant:
                 latest[(v.source, v.id)] = max(latest.get((v.source, v.id), 0), v.version)
         return sorted((key[1], version) for key, version in latest.items())

@@ -50,6 +50,16 @@ def test_every_version_is_kept_with_the_time_it_became_known():
     assert '"decision":"restrict"' in history[1].payload and history[1].reason == "amend by c1"
 
 
+def test_a_fact_is_written_once_until_its_first_correction():
+    store = MemoryStore()
+    store.project([fact("f1", "2018-06-20"), fact("f2", "2018-06-21")])
+    assert not store.versions, "a fact never corrected has its one version in its entry"
+    assert [(v.id, v.version, v.action) for v in sorted(store.history())] == [("f1", 1, "create"), ("f2", 1, "create")]
+    store.project([correction("k1", "f1", "amend", T2, {"summary": "amended"})])
+    assert sorted((k[1], k[2]) for k in store.versions) == [("f1", 1), ("f1", 2)], "the first correction writes version 1 too"
+    assert store.versions[(SOURCE, "f1", 1)].superseded_at == T2
+
+
 def test_a_correction_that_does_not_fit_is_kept_with_its_reason():
     rejected = corrected().rejected
     assert [(r.id, r.target_id) for r in rejected] == [("c4", "e2")]

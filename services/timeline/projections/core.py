@@ -4,6 +4,9 @@ Facts create version 1; corrections add versions to the state of their target; c
 whose target has not arrived are held, and applied (oldest ``recordedtime`` first) when it
 does. The outcome equals applying the events one by one, whatever the batch boundaries.
 
+A fact is written once, as its entry. Version rows are written for corrected events only: the
+first correction of an event writes its version 1 beside version 2 (migration 0008).
+
 This module does no I/O: it imports no database or Kafka client. ``timeline.py`` loads the
 states a batch needs, hands them to ``apply_events``, and writes the rows it returns. Rows are
 named tuples: their fields are the column lists, and COPY takes them as they are.
@@ -41,7 +44,7 @@ class ViewColumns(NamedTuple):
 
 
 class VersionRow(NamedTuple):
-    """A row of ``timeline_version``: one version of one event."""
+    """A row of ``timeline_version``: one version of one corrected event."""
 
     source: str
     id: str
@@ -199,8 +202,6 @@ class Batch:
         self.states[e.key] = State(e.source, e.id, 1, e.recordedtime, e.recordedtime, False, e.type_name,
                                    rows.payload, False, rows.columns)
         self.changed.add(e.key)
-        self.versions.append(VersionRow(e.source, e.id, 1, e.recordedtime, "create", e.source, e.id, None, False,
-                                        *rows.columns))
         self.outbox.append(rows.change)
 
     def correct(self, state: State, correction: Envelope) -> None:
@@ -215,6 +216,10 @@ class Batch:
             except ValidationError as exc:
                 self.rejected.append(RejectedRow(correction.source, correction.id, state.source, state.id, _reason(exc)))
                 return
+        if state.version == 1:  # its first correction: version 1, held by the entry alone so far, joins the history
+            columns = state.columns or view_columns(state.type, state.payload)
+            self.versions.append(VersionRow(state.source, state.id, 1, state.first_known_at, "create", state.source,
+                                            state.id, None, False, *columns))
         state.version += 1
         state.known_at = correction.recordedtime
         state.retracted = state.retracted or data.action == "retract"

@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from .sql import rows
+from .sql import Database, rows
 
 ORDER = "occurred_start, occurred_end, source, id"
 
@@ -62,7 +59,7 @@ def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-async def entries(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]]:
+async def entries(engine: Database, q: TimelineQuery) -> list[dict[str, Any]]:
     """The chronological timeline: by interval start, then interval end (narrower first), then
     (source, id), so events known only to the week or month sort stably among exact ones."""
     where, params = _filters(q)
@@ -75,19 +72,18 @@ async def entries(engine: AsyncEngine, q: TimelineQuery) -> list[dict[str, Any]]
             where.append("occurred_start >= CAST(:date_from AS date)"
                          " - (SELECT coalesce(max(occurred_end - occurred_start), 0) FROM timeline_entry)")
     else:
-        # the one version per event with known_at <= as_of < superseded_at (migration 0005)
-        source = "timeline_version"
+        # the one version per event with known_at <= as_of < superseded_at (migrations 0005, 0008)
+        source = "timeline_history"
         where.append("known_at <= :as_of AND (superseded_at IS NULL OR superseded_at > :as_of)")
         params["as_of"] = q.as_of
     sql = (
         f"SELECT {COLUMNS} FROM {source} {'WHERE ' + ' AND '.join(where) if where else ''}"
         f" ORDER BY {ORDER} LIMIT :limit"
     )
-    async with engine.connect() as con:
-        return [dict(r._mapping) for r in await con.execute(text(sql), params)]
+    return await rows(engine, sql, params)
 
 
-async def coordinates(engine: AsyncEngine, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+async def coordinates(engine: Database, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
     """(longitude, latitude) of events that have them."""
     if not keys:
         return {}

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from .envelope import Envelope
 from .errors import NotCloudEvent, NotJson, Oversize, SchemaViolation, Undecodable, UnknownType
-from .registry import UPCASTERS, resolve
+from .registry import BY_CE_TYPE, UPCASTERS, resolve
 
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 REQUIRED_ATTRIBUTES = ("specversion", "id", "source", "type")
@@ -32,7 +32,21 @@ def encode(event: Envelope) -> tuple[bytes, list[tuple[str, bytes]]]:
 
 
 def decode(raw: bytes | None, max_bytes: int = 1_000_000) -> Envelope:
-    """Bytes from a topic to a typed event, or an ``InvalidEvent``."""
+    """Bytes from a topic to a typed event, or an ``InvalidEvent``.
+
+    The same as ``decode_reference``: a value that parses to an object naming a registered type
+    and carrying the required attributes validates on that type's envelope (``_decode_fast``);
+    anything else, and every value that fails there, goes through ``decode_reference``, which
+    words every error."""
+    if type(raw) is bytes and 0 < len(raw) <= max_bytes:
+        event = _decode_fast(raw)
+        if event is not None:
+            return event
+    return decode_reference(raw, max_bytes)
+
+
+def decode_reference(raw: bytes | None, max_bytes: int = 1_000_000) -> Envelope:
+    """Bytes from a topic to a typed event, or an ``InvalidEvent``: ``orjson`` parses, ``decode_obj`` validates."""
     if raw is None or raw == b"":
         raise NotCloudEvent("the record has no value")
     if len(raw) > max_bytes:
@@ -46,6 +60,34 @@ def decode(raw: bytes | None, max_bytes: int = 1_000_000) -> Envelope:
             raise Undecodable("the value is not UTF-8 text") from None
         raise NotJson(f"the value is not JSON ({exc})") from None
     return decode_obj(obj)
+
+
+def _decode_fast(raw: bytes) -> Envelope | None:
+    """``raw`` validated on the envelope of the type it names, or None when it is not JSON, not
+    an object, lacks a required attribute, names no registered type (or an upcasted one) or is
+    not a valid event of its type.
+
+    It parses with orjson, as the reference does. pydantic's own JSON parser
+    (``model_validate_json``) validates about 10% faster but reads what orjson refuses: NaN,
+    Infinity, floats past the double range, integers of hundreds of digits, any of them hidden
+    under a duplicate key that a later one overrides; finding them in the bytes costs more than
+    it saves."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict or not ("specversion" in obj and "id" in obj and "source" in obj and "type" in obj):
+        return None  # the REQUIRED_ATTRIBUTES
+    ce_type = obj["type"]
+    if type(ce_type) is not str or ce_type in UPCASTERS:
+        return None
+    event_type = BY_CE_TYPE.get(ce_type)
+    if event_type is None:
+        return None
+    try:
+        return event_type.envelope.model_validate(obj)
+    except ValidationError:
+        return None
 
 
 def decode_obj(obj: Any) -> Envelope:

@@ -45,7 +45,7 @@ ACTOR_ID_BYTES = 128
 
 def _within_bytes(limit: int):
     def check(value: str) -> str:
-        size = len(value.encode("utf-8", "surrogatepass"))
+        size = len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
         if size > limit:
             raise ValueError(f"is {size} UTF-8 bytes long, over the limit of {limit}")
         return value
@@ -75,7 +75,12 @@ def _date_in_range(value: date) -> date:
     return value
 
 
+_SURELY_IN_RANGE_FROM, _SURELY_IN_RANGE_UNTIL = EARLIEST_INSTANT.year, LATEST_INSTANT.year
+
+
 def _instant_in_range(value: datetime) -> datetime:
+    if _SURELY_IN_RANGE_FROM < value.year < _SURELY_IN_RANGE_UNTIL:
+        return value  # a UTC offset is under a day: no need to compare in UTC
     if not EARLIEST_INSTANT <= value <= LATEST_INSTANT:
         raise ValueError(f"must be between {EARLIEST_INSTANT.isoformat()} and {LATEST_INSTANT.isoformat()} in UTC")
     return value

@@ -1,8 +1,9 @@
 """Rebuilding the views from history while the live projector keeps serving.
 
 1. A shadow schema is created by the Alembic migrations (DDL stays in migrations/).
-2. The shadow is filled, from Kafka offset 0 or from the live event log, never past the
-   offsets the live projection has stored, in batches (memory stays flat). Its secondary
+2. The shadow is filled, from Kafka offset 0 (in batches, memory stays flat) or from the live
+   event log (set-based SQL, ``rebuild.py``), never past the offsets the live projection has
+   stored. Its secondary
    indexes are dropped while it fills and built again from their own definitions before it
    catches up: one bulk build is far cheaper than maintaining them row by row.
 3. It catches up with what the live projector stored meanwhile, round after round.
@@ -27,10 +28,9 @@ from aiokafka import AIOKafkaConsumer
 from .bus import offsets
 from .bus.topics import event_topics
 from .config import Settings
-from .events import decode
-from .pipeline import YIELD_EVERY, BatchWriter, Decoded, Overlap, decode_batch
-from .projections import VERSION, prepare, project_batch
-from .projections.records import Record
+from .pipeline import BatchWriter, Decoded, Overlap, decode_batch
+from .projections import VERSION
+from .rebuild import SLICES, rebuild_from_log
 from .store.checkpoints import load_offsets, store_offsets
 from .store.checksums import VIEWS, view_checksums
 from .store.engine import make_pool, migrate
@@ -73,8 +73,10 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
     tables = [t for name, ts in PROJECTIONS.items() if projection in ("all", name) for t in ts]
     if not tables:
         raise ValueError(f"unknown projection {projection!r}: choose all, " + ", ".join(PROJECTIONS))
-    if source == "log" and "event_log" in tables and projection == "event_log":
+    if source == "log" and projection == "event_log":
         raise ValueError("the event log cannot be rebuilt from itself: use --source kafka")
+    if source == "log":  # the log is the source: copied into the shadow, neither rebuilt nor swapped
+        tables = [t for t in tables if t != "event_log"]
     shadow = settings.model_copy(update={"db_schema": f"{settings.db_schema}_shadow",
                                          "consumer_group": f"{settings.consumer_group}-replay"})
     report = ReplayReport(source, tables)
@@ -90,12 +92,16 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
     await _drop_schema(live_pool, f"{shadow.db_schema}_reporting")
     await asyncio.to_thread(migrate, shadow)
     phase("migrate")
-    shadow_pool = await make_pool(shadow, size=2)
+    shadow_pool = await make_pool(shadow, size=SLICES + 1)
     try:
         async with _Builder(shadow, shadow_pool, batch, on_progress) as builder:
             deferred = await _drop_secondary_indexes(shadow_pool, shadow.db_schema)
             if source == "log":
-                report.events += await builder.load_from_log(live_pool, settings.projection_name)
+                events, targets, steps = await rebuild_from_log(
+                    live_pool, shadow_pool, settings.db_schema, shadow.db_schema, settings.projection_name, on_progress)
+                report.events += events
+                report.phases.update(steps)
+                await builder.start_at(targets, events)
             else:
                 async with live_pool.acquire() as con:
                     report.events += await builder.catch_up(await load_offsets(con, settings.projection_name))
@@ -162,44 +168,15 @@ class _Builder:
         await self.consumer.stop()
         await self.producer.stop()
 
-    async def load_from_log(self, live: asyncpg.Pool, projection: str) -> int:
-        """Project the live event log, read in one snapshot, then take its stored offsets."""
-        count = 0
-        async with live.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
-            targets = await load_offsets(con, projection)
-            total = await con.fetchval("SELECT count(*) FROM event_log")
-            chunk: list[Record] = []
-            writes = Overlap()  # one chunk is written while the next is read and decoded
-            async for row in con.cursor(
-                "SELECT topic, kafka_partition, kafka_offset, envelope FROM event_log"
-                " ORDER BY topic, kafka_partition, kafka_offset", prefetch=self.batch,
-            ):
-                chunk.append(prepare(Record(row["topic"], row["kafka_partition"], row["kafka_offset"],
-                                            decode(row["envelope"].encode()), received=row["envelope"])))
-                if len(chunk) % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # let the chunk being written send its next statement
-                if len(chunk) >= self.batch:
-                    count += await writes.submit(self._apply(chunk, total)) or 0
-                    chunk = []
-            count += await writes.drain() or 0
-            count += await self._apply(chunk, total)
+    async def start_at(self, targets: dict[tuple[str, int], int], done: int) -> None:
+        """Store ``targets`` as the shadow's offsets: what a fill from the log covered."""
         async with self.pool.acquire() as con, con.transaction():
             await con.executemany(
                 "INSERT INTO projection_offset (projection, topic, kafka_partition, next_offset)"
                 " VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
                 [(self.settings.projection_name, t, p) for t, p in targets])
             await store_offsets(con, self.settings.projection_name, targets)
-        return count
-
-    async def _apply(self, chunk: list[Record], total: int) -> int:
-        if not chunk:
-            return 0
-        async with self.pool.acquire() as con, con.transaction():
-            n = (await project_batch(con, chunk)).fresh
-        self.done += len(chunk)
-        if self.on_progress:
-            self.on_progress(self.done, total)
-        return n
+        self.done = done
 
     async def catch_up(self, targets: dict[tuple[str, int], int]) -> int:
         """Project from the shadow's stored offsets up to ``targets`` (exclusive), no further."""
@@ -303,7 +280,7 @@ async def _build_indexes(pool: asyncpg.Pool, definitions: list[str]) -> None:
     """Build the dropped indexes again, in parallel on the pool's connections."""
     async def build(definition: str) -> None:
         async with pool.acquire() as con:
-            await con.execute("SET maintenance_work_mem = '256MB'")
+            await con.execute("SET maintenance_work_mem = '512MB'")
             await con.execute(definition)
             await con.execute("RESET maintenance_work_mem")
 

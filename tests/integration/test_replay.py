@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 
+import orjson
 import pytest
 
 from tests.conftest import SEEDS, settings_env
 from tests.integration import harness
 from timeline import bootstrap
+from timeline.bus.topics import event_topic
 from timeline.events.jsonl import read_events
 from timeline.projections import VERSION
 from timeline.replay import ReplayRefused, replay
@@ -18,13 +21,36 @@ from timeline.synthetic import generate
 pytestmark = pytest.mark.integration
 
 
+FOREIGN = 40  # facts published by another producer, in its own key order and spacing
+
+
+async def publish_foreign(settings, events) -> None:
+    """``events`` as another producer writes them: keys reversed, indented. A replay from the log
+    rebuilds them with the projection code, not in SQL (their envelope is not ours)."""
+    def reordered(value):
+        if isinstance(value, dict):
+            return {k: reordered(value[k]) for k in reversed(list(value))}
+        return [reordered(v) for v in value] if isinstance(value, list) else value
+
+    async with bootstrap.producer(settings) as producer:
+        for event in events:
+            body = reordered(orjson.loads(event.model_dump_json(exclude_none=True)))
+            await producer.send_and_wait(event_topic(settings, event.type_name), json.dumps(body, indent=1).encode(),
+                                         key=event.partition_key().encode())
+
+
 @pytest.fixture(scope="module")
 async def history(stack_settings):
     seeds, errors = read_events(SEEDS.read_text().splitlines())
     assert not errors
     await harness.publish_events(stack_settings, seeds + list(generate(10_000, seed=21, prefix="replay")))
+    await publish_foreign(stack_settings, [e for e in generate(FOREIGN * 2, seed=23, prefix="foreign")
+                                           if e.type_name != "correction"][:FOREIGN])
     await harness.project_until_caught_up(stack_settings)
-    return stack_settings, len(seeds) + 10_000
+    canonical = await harness.fetch(stack_settings, "SELECT canonical, count(*) AS n FROM event_log"
+                                                    " WHERE NOT type LIKE '%correction%' GROUP BY 1")
+    assert {r["canonical"]: r["n"] for r in canonical}[False] == FOREIGN, "only our own envelopes are canonical"
+    return stack_settings, len(seeds) + 10_000 + FOREIGN
 
 
 @pytest.mark.parametrize("source", ["kafka", "log"])

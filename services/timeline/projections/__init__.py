@@ -13,7 +13,8 @@ VERSION = 1  # bump when what the projections write changes; the projector then 
 
 def prepare(record: Record) -> Record:
     """Compute what ``record`` writes if it is new; it depends on the event alone."""
-    record.prepared = (event_log.row(record), core.fact_rows(record.event))
+    rows = core.fact_rows(record.event)
+    record.prepared = (event_log.row(record, rows is not None), rows)
     return record
 
 

@@ -9,8 +9,9 @@ from .records import Record
 
 COLUMNS = (
     "source", "id", "type", "subject", "time", "recordedtime", "root_id", "topic", "kafka_partition",
-    "kafka_offset", "envelope",
+    "kafka_offset", "envelope", "canonical",
 )
+ENVELOPE = COLUMNS.index("envelope")
 
 
 async def append_new(con: asyncpg.Connection, records: list[Record]) -> tuple[list[Record], list[tuple[Record, str]]]:
@@ -28,7 +29,7 @@ async def append_new(con: asyncpg.Connection, records: list[Record]) -> tuple[li
         earlier = first.get(record.event.key)
         if earlier is None:
             first[record.event.key] = record
-        elif not same_content(earlier.prepared[0][-1], record.prepared[0][-1]):
+        elif not same_content(earlier.prepared[0][ENVELOPE], record.prepared[0][ENVELOPE]):
             conflicts.append((record, f"differs from the event at {earlier.topic}[{earlier.partition}]@{earlier.offset}"))
     existing = await con.fetch(
         "SELECT source, id, topic, kafka_partition, kafka_offset, envelope FROM event_log"
@@ -37,7 +38,7 @@ async def append_new(con: asyncpg.Connection, records: list[Record]) -> tuple[li
     )
     for logged in existing:
         record = first.pop((logged["source"], logged["id"]))
-        if not same_content(logged["envelope"], record.prepared[0][-1]):
+        if not same_content(logged["envelope"], record.prepared[0][ENVELOPE]):
             conflicts.append((record, f"differs from the logged event at {logged['topic']}"
                                       f"[{logged['kafka_partition']}]@{logged['kafka_offset']}"))
     fresh = list(first.values())
@@ -52,10 +53,15 @@ def same_content(logged: str, received: str) -> bool:
     return logged == received or orjson.loads(logged) == orjson.loads(received)
 
 
-def row(record: Record) -> tuple:
-    """The event-log row of ``record``."""
+def row(record: Record, fact: bool) -> tuple:
+    """The event-log row of ``record``; ``fact`` tells whether it is a fact (not a correction).
+
+    ``canonical`` marks a fact whose envelope as received is the one we would write ourselves
+    (migration 0009): a replay from the log rebuilds its rows in SQL."""
     e = record.event
+    ours = e.model_dump_json(exclude_none=True)
+    envelope = record.received or ours
     return (
         e.source, e.id, e.type, e.subject, e.time, e.recordedtime, e.partition_key(), record.topic,
-        record.partition, record.offset, record.received or e.model_dump_json(exclude_none=True),
+        record.partition, record.offset, envelope, fact and envelope == ours,
     )

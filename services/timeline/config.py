@@ -5,10 +5,12 @@ Environment variables are prefixed with ``TIMELINE_`` (for example
 """
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
     kafka_heap: str = "768m"
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    api_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # `timeline serve` processes
     # "key:scope+scope;key:scope". The defaults are for the local stack only: set your own.
     api_keys: str = "local-reader:read;local-publisher:read+publish"
     api_max_body_bytes: int = 5_000_000

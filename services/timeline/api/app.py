@@ -2,30 +2,37 @@
 
 Request bodies over ``api_max_body_bytes`` are refused with 413 (``body_limit``), in JSON.
 Metrics are labelled from closed sets: a known method name or ``other``, a route template or
-``unmatched``, so no request can add a series."""
+``unmatched``, so no request can add a series. Served by several worker processes
+(``timeline serve --workers``), the metrics are prometheus-client's multiprocess ones
+(``PROMETHEUS_MULTIPROC_DIR``, set by ``serve``): ``/metrics`` answers the sum over the workers."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import exc as sa
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..bus.producer import make_producer
 from ..bus.topics import event_topics
 from ..config import Settings
 from ..read import lag as lag_of
+from ..read.sql import NoConnection
 from . import errors, ingest, models, reads
 from .body_limit import BodyLimit
-from .database import database_error, make_api_engine
+from .database import database_error, make_api_engine, make_read_pool
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -47,20 +54,53 @@ class Metrics:
             Counter("timeline_ingested_events_total", "events accepted over HTTP", registry=registry),
         )
 
-    def observe(self, request: Request, status: int, seconds: float) -> None:
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Count one request under labels from closed sets."""
-        method = request.method if request.method in METHODS else "other"
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        method = scope["method"] if scope["method"] in METHODS else "other"
+        route = getattr(scope.get("route"), "path", "unmatched")
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
+    def exposition(self) -> bytes:
+        """The text format of every metric: this process's, or every worker's in multiprocess mode."""
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry)
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers)
+        return generate_latest(workers)
+
+
+class Measure:
+    """ASGI middleware: every HTTP request counted with its status and latency."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.metrics.observe(scope, status, time.perf_counter() - started)
+
 
 def create_app(settings: Settings) -> FastAPI:
-    """The application; engine and Kafka clients are made when it starts, not at import."""
+    """The application; database pools and Kafka clients are made when it starts, not at import."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = make_api_engine(settings)
+        app.state.pool = await make_read_pool(settings)
         app.state.producer = make_producer(settings)
         app.state.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
         await app.state.producer.start()
@@ -70,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await app.state.consumer.stop()
             await app.state.producer.stop()
+            await app.state.pool.pool.close()
             await app.state.engine.dispose()
 
     app = FastAPI(title="timeline", version="1.0.0", lifespan=lifespan,
@@ -83,18 +124,14 @@ def create_app(settings: Settings) -> FastAPI:
     _operations(app)
     _error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
-        started, status = time.perf_counter(), 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            app.state.metrics.observe(request, status, time.perf_counter() - started)
-
+    app.add_middleware(Measure, metrics=app.state.metrics)
     return app
+
+
+def from_environment() -> FastAPI:
+    """The application on settings from the environment: what each worker of ``timeline serve``
+    builds (``uvicorn timeline.api.app:from_environment --factory``)."""
+    return create_app(Settings())
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -105,6 +142,9 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa.DBAPIError, database_error)
     app.add_exception_handler(sa.TimeoutError, database_error)
     app.add_exception_handler(ConnectionError, database_error)
+    app.add_exception_handler(asyncpg.PostgresError, database_error)
+    app.add_exception_handler(asyncpg.InterfaceError, database_error)
+    app.add_exception_handler(NoConnection, database_error)
     app.add_exception_handler(KafkaError, _kafka_error)
 
 
@@ -142,7 +182,7 @@ def _operations(app: FastAPI) -> None:
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics."""
-        return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def _check(probe) -> str:

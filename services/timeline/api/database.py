@@ -1,19 +1,24 @@
-"""The API's database engine and what its failures mean to a client.
+"""The API's database connections and what their failures mean to a client.
 
-Every connection of the API starts with ``statement_timeout`` and ``lock_timeout`` from the
-settings (``api_statement_timeout_ms``, ``api_lock_timeout_ms``), sent as startup parameters, so
-no query of the API can run or wait for a lock longer than that. A query stopped by either
-limit, an unreachable database or a pool with no free connection answers 503 with the reason
-in ``detail``; any other database error is a fault of ours and stays a 500.
+Reads run on an asyncpg pool (``make_read_pool``: prepared statements, JSON decoded with
+orjson); health and lag use a SQLAlchemy engine (``make_api_engine``). Every connection of
+either starts with ``statement_timeout`` and ``lock_timeout`` from the settings
+(``api_statement_timeout_ms``, ``api_lock_timeout_ms``), sent as startup parameters, so no query
+of the API can run or wait for a lock longer than that. A query stopped by either limit, an
+unreachable database or a pool with no free connection answers 503 with the reason in
+``detail``; any other database error is a fault of ours and stays a 500.
 """
 from __future__ import annotations
 
+import asyncpg
+import orjson
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..config import Settings
+from ..read.sql import NoConnection, ReadPool
 from ..store.engine import make_engine
 from .errors import problem
 
@@ -25,8 +30,7 @@ UNAVAILABLE_CLASSES = ("08", "53", "57P")  # connection exceptions, insufficient
 def make_api_engine(settings: Settings) -> AsyncEngine:
     """The readers' engine with the API's statement and lock timeouts on every connection."""
     engine = make_engine(settings)
-    limits = {"statement_timeout": str(settings.api_statement_timeout_ms),
-              "lock_timeout": str(settings.api_lock_timeout_ms)}
+    limits = _limits(settings)
 
     @event.listens_for(engine.sync_engine, "do_connect")
     def _with_timeouts(dialect, record, cargs, cparams) -> None:
@@ -35,19 +39,49 @@ def make_api_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+READ_POOL_SIZE = 10  # connections per worker process
+
+
+def _limits(settings: Settings) -> dict[str, str]:
+    return {"statement_timeout": str(settings.api_statement_timeout_ms),
+            "lock_timeout": str(settings.api_lock_timeout_ms)}
+
+
+async def make_read_pool(settings: Settings) -> ReadPool:
+    """The readers' asyncpg pool. It connects on first use, so the API starts (and answers 503)
+    while PostgreSQL is away; a query waits for a free connection at most as long as it may run."""
+    pool = await asyncpg.create_pool(
+        settings.database_url, min_size=0, max_size=READ_POOL_SIZE, init=_json_codecs, reset=_stateless,
+        server_settings={"search_path": settings.db_schema, "application_name": "timeline-api", **_limits(settings)})
+    return ReadPool(pool, settings.api_statement_timeout_ms / 1000)
+
+
+async def _json_codecs(con: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await con.set_type_codec(name, schema="pg_catalog", decoder=orjson.loads,
+                                 encoder=lambda value: orjson.dumps(value).decode())
+
+
+async def _stateless(con: asyncpg.Connection) -> None:
+    """Readers run single SELECTs outside transactions and leave no session state: a connection
+    goes back to the pool without a reset query."""
+    return None
+
+
 def unavailable_reason(exc: Exception, settings: Settings) -> str | None:
     """Why PostgreSQL could not answer, when retrying later may help; None for any other error."""
-    if isinstance(exc, sa.TimeoutError):
+    if isinstance(exc, sa.TimeoutError | NoConnection):
         return "database busy: no free connection in the pool; retry"
     if isinstance(exc, ConnectionError):
         return "database unavailable: PostgreSQL cannot be reached; retry"
-    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    state = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
     if state == STATEMENT_TIMEOUT:
         return (f"statement timeout: the query ran longer than {settings.api_statement_timeout_ms} ms;"
                 " narrow it or retry")
     if state == LOCK_TIMEOUT:
         return f"lock timeout: the query waited longer than {settings.api_lock_timeout_ms} ms for a lock; retry"
-    if state.startswith(UNAVAILABLE_CLASSES) or getattr(exc, "connection_invalidated", False):
+    dropped = getattr(exc, "connection_invalidated", False) or isinstance(exc, asyncpg.ConnectionDoesNotExistError)
+    if state.startswith(UNAVAILABLE_CLASSES) or dropped:
         return "database unavailable: PostgreSQL dropped the connection; retry"
     return None
 

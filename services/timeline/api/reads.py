@@ -2,19 +2,23 @@
 
 Every list is paged: ``limit`` rows (at most 500) and a ``next_cursor`` to pass as ``cursor`` for
 the next page, null on the last one. Cursors are keyset positions, so a page does not shift
-while events arrive."""
+while events arrive.
+
+Reads run on the asyncpg pool (``app.state.pool``) and answer orjson bytes of the rows
+(``encoding``); each route's ``response_model`` documents the body."""
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from .. import read
 from ..events import FACT_TYPES
 from ..events.limits import ID_BYTES, MAX_TEXT_CHARS, SOURCE_BYTES
 from . import cursors, errors, models
+from .encoding import fields_of, json_response
 from .params import Day, Flag, Moment, count
 from .security import require
 
@@ -59,7 +63,7 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
 async def _query(request: Request, **filters) -> read.timeline.TimelineQuery:
     actor = filters.pop("actor")
     if actor:
-        found = await read.actors.resolve(request.app.state.engine, actor)
+        found = await read.actors.resolve(request.app.state.pool, actor)
         filters["actor_id"] = found["id"] if found else actor
     cursor = filters.pop("cursor")
     filters["after"] = cursors.decode(cursor, TIMELINE_KEY) if cursor else None
@@ -67,62 +71,63 @@ async def _query(request: Request, **filters) -> read.timeline.TimelineQuery:
     return read.timeline.TimelineQuery(**filters)
 
 
-class TimelineFilters:
-    """The query parameters shared by /timeline and /timeline.geojson."""
+async def timeline_filters(
+    date_from: Annotated[Day | None, Query(alias="from", description="events that end on or after")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="events that start on or before")] = None,
+    type: FactType | None = None,
+    actor: Annotated[str | None, Query(description="actor id, name or alias", pattern=NO_NUL,
+                                       max_length=MAX_TEXT_CHARS)] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    admin1: Text = None,
+    claimant: Text = None,
+    publisher: Text = None,
+    q: Annotated[str | None, Query(description=f"text in the summary, at least {MIN_SEARCH} characters",
+                                   min_length=MIN_SEARCH, max_length=200, pattern=NO_NUL)] = None,
+    retracted: Annotated[Flag, Query(description="include retracted events")] = False,
+    as_of: Annotated[Moment | None,
+                     Query(description="the timeline as known at this instant (with a time zone)")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """The query parameters shared by /timeline and /timeline.geojson (a coroutine: FastAPI runs
+    a plain function in a thread)."""
+    return dict(date_from=date_from, date_to=date_to, type=type, actor=actor, country_iso3=country,
+                admin1=admin1, claimant=claimant, publisher=publisher, text=q,
+                include_retracted=retracted, as_of=as_of, cursor=cursor, limit=limit)
 
-    def __init__(
-        self,
-        date_from: Annotated[Day | None, Query(alias="from", description="events that end on or after")] = None,
-        date_to: Annotated[Day | None, Query(alias="to", description="events that start on or before")] = None,
-        type: FactType | None = None,
-        actor: Annotated[str | None, Query(description="actor id, name or alias", pattern=NO_NUL,
-                                           max_length=MAX_TEXT_CHARS)] = None,
-        country: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-        admin1: Text = None,
-        claimant: Text = None,
-        publisher: Text = None,
-        q: Annotated[str | None, Query(description=f"text in the summary, at least {MIN_SEARCH} characters",
-                                       min_length=MIN_SEARCH, max_length=200, pattern=NO_NUL)] = None,
-        retracted: Annotated[Flag, Query(description="include retracted events")] = False,
-        as_of: Annotated[Moment | None,
-                         Query(description="the timeline as known at this instant (with a time zone)")] = None,
-        cursor: Cursor = None,
-        limit: Limit = 100,
-    ):
-        self.values = dict(date_from=date_from, date_to=date_to, type=type, actor=actor, country_iso3=country,
-                           admin1=admin1, claimant=claimant, publisher=publisher, text=q,
-                           include_retracted=retracted, as_of=as_of, cursor=cursor, limit=limit)
+
+TimelineFilters = Annotated[dict[str, Any], Depends(timeline_filters)]
 
 
 @router.get("/timeline", response_model=models.TimelinePage, tags=["timeline"])
-async def timeline(request: Request, f: Annotated[TimelineFilters, Depends()]) -> dict:
+async def timeline(request: Request, f: TimelineFilters) -> Response:
     """The chronological timeline, filtered, with a cursor that stays stable while events arrive."""
-    return await _page(request, f.values)
+    return json_response(await _page(request, f))
 
 
 @router.get("/timeline.geojson", tags=["timeline"], response_model=dict[str, Any])
-async def timeline_geojson(request: Request, f: Annotated[TimelineFilters, Depends()]) -> dict:
+async def timeline_geojson(request: Request, f: TimelineFilters) -> Response:
     """The timeline as a GeoJSON FeatureCollection (events with coordinates only)."""
-    query = await _query(request, **f.values)
-    rows = await read.timeline.entries(request.app.state.engine, query)
-    points = await read.timeline.coordinates(request.app.state.engine, [(r["source"], r["id"]) for r in rows])
+    query = await _query(request, **f)
+    rows = await read.timeline.entries(request.app.state.pool, query)
+    points = await read.timeline.coordinates(request.app.state.pool, [(r["source"], r["id"]) for r in rows])
     features = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(points[(r["source"], r["id"])])},
-         "properties": models.TimelineItem(**r).model_dump(mode="json")}
+         "properties": r}
         for r in rows if (r["source"], r["id"]) in points
     ]
-    return {"type": "FeatureCollection", "features": features}
+    return json_response({"type": "FeatureCollection", "features": features})
 
 
 @router.get("/events/{id}", response_model=models.EventHistory, tags=["timeline"],
             responses=errors.not_found("event"))
 async def event(request: Request, id: Annotated[str, Path(pattern=NO_NUL, max_length=ID_BYTES)],
-                source: Annotated[str, Query(pattern=NO_NUL, max_length=SOURCE_BYTES)]) -> dict:
+                source: Annotated[str, Query(pattern=NO_NUL, max_length=SOURCE_BYTES)]) -> Response:
     """One event, its current version and every version with the time it became known."""
-    history = await read.events.versions(request.app.state.engine, source, id)
+    history = await read.events.versions(request.app.state.pool, source, id)
     if not history:
         raise HTTPException(404, f"no event {id!r} from {source!r}")
-    return {"source": source, "id": id, "current": history[-1], "versions": history}
+    return json_response({"source": source, "id": id, "current": history[-1], "versions": history})
 
 
 def _paged(rows: list[dict], limit: int, key) -> dict:
@@ -132,16 +137,23 @@ def _paged(rows: list[dict], limit: int, key) -> dict:
     return {"items": items, "next_cursor": cursors.encode(key(items[-1])) if more else None}
 
 
+def _without_key(page: dict) -> dict:
+    """The page with its items' sort keys dropped: the cursor carries the last one."""
+    for item in page["items"]:
+        del item["page_key"]
+    return page
+
+
 @router.get("/actors", response_model=models.ActorPage, tags=["actors"])
-async def actors(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
+async def actors(request: Request, cursor: Cursor = None, limit: Limit = 100) -> Response:
     """The canonical actor registry, by id."""
     after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
-    rows = await read.actors.listing(request.app.state.engine, after, limit + 1)
-    return _paged(rows, limit, lambda r: [r["id"]])
+    rows = await read.actors.listing(request.app.state.pool, after, limit + 1)
+    return json_response(_paged(rows, limit, lambda r: [r["id"]]))
 
 
 async def _actor(request: Request, name: str) -> dict:
-    found = await read.actors.resolve(request.app.state.engine, name)
+    found = await read.actors.resolve(request.app.state.pool, name)
     if found is None:
         raise HTTPException(404, f"no actor named {name!r}")
     return found
@@ -149,25 +161,25 @@ async def _actor(request: Request, name: str) -> dict:
 
 @router.get("/actors/{name}", response_model=models.ActorProfile, tags=["actors"],
             responses=errors.not_found("actor"))
-async def actor_profile(request: Request, name: Name) -> dict:
+async def actor_profile(request: Request, name: Name) -> Response:
     """One actor (by id, name or alias): roles, counts by type and by month, names as written."""
     found = await _actor(request, name)
-    activity = await read.actors.activity(request.app.state.engine, found["id"])
-    return {"actor": found, **activity}
+    activity = await read.actors.activity(request.app.state.pool, found["id"])
+    return json_response({"actor": fields_of(models.Actor, found), **activity})
 
 
 @router.get("/actors/{name}/timeline", response_model=models.TimelinePage, tags=["actors"],
             responses=errors.not_found("actor"))
-async def actor_timeline(request: Request, name: Name, f: Annotated[TimelineFilters, Depends()]) -> dict:
+async def actor_timeline(request: Request, name: Name, f: TimelineFilters) -> Response:
     """One actor's timeline (the ``actor`` filter is ignored here)."""
     found = await _actor(request, name)
-    values = {**f.values, "actor": found["id"]}
-    return await _page(request, values)
+    values = {**f, "actor": found["id"]}
+    return json_response(await _page(request, values))
 
 
 async def _page(request: Request, values: dict) -> dict:
     query = await _query(request, **values)
-    rows = await read.timeline.entries(request.app.state.engine, replace(query, limit=query.limit + 1))
+    rows = await read.timeline.entries(request.app.state.pool, replace(query, limit=query.limit + 1))
     return _paged(rows, query.limit, lambda r: [r["occurred_start"], r["occurred_end"], r["source"], r["id"]])
 
 
@@ -183,33 +195,33 @@ async def displacement(
     population_type: Literal["idps", "refugees", "asylum_seekers", "returnees", "stranded"] | None = None,
     cursor: Cursor = None,
     limit: GroupLimit = 100,
-) -> dict:
+) -> Response:
     """Displacement figures over time; competing figures for the same period, place and population
     from different claimants side by side in one group. Paged by group."""
     after = cursors.decode(cursor, CLAIM_KEY) if cursor else None
-    rows = await read.displacement.series(request.app.state.engine, country, admin1, population_type,
+    rows = await read.displacement.series(request.app.state.pool, country, admin1, population_type,
                                          after, limit + 1)
     groups: dict[tuple, dict] = {}
     for row in rows:
         key = tuple(row.pop("page_key"))
         group = groups.setdefault(key, {k: row[k] for k in GROUP_FIELDS} | {"figures": [], "page_key": key})
         group["figures"].append(row)
-    return _paged(list(groups.values()), limit, lambda g: g["page_key"])
+    return json_response(_without_key(_paged(list(groups.values()), limit, lambda g: g["page_key"])))
 
 
 @router.get("/borders", response_model=models.BorderPage, tags=["borders"])
-async def borders(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict:
+async def borders(request: Request, cursor: Cursor = None, limit: Limit = 100) -> Response:
     """Every border with its current status (its latest decision), by border."""
     after = cursors.decode(cursor, BORDER_KEY) if cursor else None
-    rows = await read.borders.current(request.app.state.engine, after, limit + 1)
-    return _paged(rows, limit, lambda r: r["page_key"])
+    rows = await read.borders.current(request.app.state.pool, after, limit + 1)
+    return json_response(_without_key(_paged(rows, limit, lambda r: r["page_key"])))
 
 
 @router.get("/borders/{border}", response_model=list[models.BorderDecision], tags=["borders"],
             responses=errors.not_found("border"))
-async def border_history(request: Request, border: Name) -> list:
+async def border_history(request: Request, border: Name) -> Response:
     """Every decision about one border, oldest first."""
-    rows = await read.borders.history(request.app.state.engine, border)
+    rows = await read.borders.history(request.app.state.pool, border)
     if not rows:
         raise HTTPException(404, f"no decision about border {border!r}")
-    return rows
+    return json_response(rows)

@@ -1,21 +1,42 @@
 """`timeline serve`: the HTTP API."""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import typer
 
 from .common import app, load_settings, require_services
+
+APP = "timeline.api.app:from_environment"  # each worker builds the app from the environment's settings
+WORKER_STARTUP_S = 30  # uvicorn's default (5 s) kills workers still importing on a busy machine
 
 
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="default TIMELINE_API_HOST"),
     port: int | None = typer.Option(None, help="default TIMELINE_API_PORT"),
+    workers: int | None = typer.Option(None, min=1, help="worker processes; default TIMELINE_API_WORKERS (one per core)"),
+    access_log: bool = typer.Option(False, "--access-log/--no-access-log", help="log every request (costs throughput)"),
 ) -> None:
     """Serve the HTTP API (read, ingest, health, lag, metrics)."""
     import uvicorn
 
-    from ..api import create_app
-
     s = load_settings()
     require_services(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
-    uvicorn.run(create_app(s), host=host or s.api_host, port=port or s.api_port, log_level="info")
+    count = workers or s.api_workers
+
+    def run() -> None:
+        uvicorn.run(APP, factory=True, host=host or s.api_host, port=port or s.api_port, workers=count,
+                    log_level="info", access_log=access_log, timeout_worker_healthcheck=WORKER_STARTUP_S)
+
+    if count == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return run()
+    # several processes: /metrics adds up every worker's counts, kept in files for this run only
+    directory = tempfile.mkdtemp(prefix="timeline-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        run()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from .sql import bounded, key_text, rows
+from .sql import Database, bounded, key_text, rows
 
 BORDER_COLUMNS = (
     "payload->>'border' AS border, payload->>'crossing' AS crossing, payload->>'decision' AS decision,"
@@ -18,7 +16,7 @@ BORDER_COLUMNS = (
 BORDER_KEY = bounded("payload->>'border'")
 
 
-async def current(engine: AsyncEngine, after: tuple | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+async def current(engine: Database, after: tuple | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """The current status of every border (its latest decision), by border (``BORDER_KEY``);
     ``after`` (a border's ``page_key``) and ``limit`` give one page."""
     key = ", ".join(BORDER_KEY)
@@ -30,7 +28,7 @@ async def current(engine: AsyncEngine, after: tuple | None = None, limit: int | 
         {"limit": limit, **({"k0": after[0], "k1": after[1]} if after is not None else {})})
 
 
-async def history(engine: AsyncEngine, border: str) -> list[dict[str, Any]]:
+async def history(engine: Database, border: str) -> list[dict[str, Any]]:
     """Every decision about one border, oldest first."""
     return await rows(engine, (
         f"SELECT {BORDER_COLUMNS} FROM timeline_entry WHERE type = 'border_decision' AND NOT retracted"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from .sql import bounded, key_text, rows
+from .sql import Database, bounded, key_text, rows
 
 # a group of competing claims: same period, place, population and kind of figure
 CLAIM_KEY = ["occurred_start", "occurred_end", "country_iso3", *bounded("coalesce(admin1, '')"),
@@ -14,7 +12,7 @@ CLAIM_KEY = ["occurred_start", "occurred_end", "country_iso3", *bounded("coalesc
              "coalesce(payload->>'figure_kind', '')"]
 
 
-async def series(engine: AsyncEngine, country: str | None = None, admin1: str | None = None,
+async def series(engine: Database, country: str | None = None, admin1: str | None = None,
                  population_type: str | None = None, after: tuple | None = None,
                  limit: int | None = None) -> list[dict[str, Any]]:
     """Displacement figures over time. Figures for the same period, place and population from

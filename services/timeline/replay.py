@@ -7,12 +7,14 @@
    indexes are dropped while it fills and built again from their own definitions before it
    catches up: one bulk build is far cheaper than maintaining them row by row.
 3. It catches up with what the live projector stored meanwhile, round after round.
-4. Then the live offsets table is locked (the live projector waits before its next batch),
-   the shadow catches up to exactly the live offsets, and is verified: row counts and
-   checksums of every view against the live views. The event log must always match; the
-   other views must match too unless the projection version changed (then the differences
-   are reported, as expected).
-5. The swap moves the live tables to an ``_old`` schema and the shadow tables into the live
+4. It is verified against one snapshot of the live views, at that snapshot's offsets, while
+   the live projector goes on: row counts and checksums of every view. The event log must
+   always match; the other views must match too unless the projection version changed (then
+   the differences are reported, as expected).
+5. Then the live offsets table is locked (the live projector waits before its next batch),
+   the shadow catches up to exactly the live offsets, and only the events that last catch-up
+   wrote are checked again.
+6. The swap moves the live tables to an ``_old`` schema and the shadow tables into the live
    schema, in the same transaction. The old tables are dropped unless kept.
 """
 from __future__ import annotations
@@ -30,9 +32,10 @@ from .bus.topics import event_topics
 from .config import Settings
 from .pipeline import BatchWriter, Decoded, Overlap, decode_batch
 from .projections import VERSION
+from .projections.core import target_of
 from .rebuild import SLICES, rebuild_from_log
 from .store.checkpoints import load_offsets, store_offsets
-from .store.checksums import VIEWS, view_checksums
+from .store.checksums import VIEWS, checksums
 from .store.engine import make_pool, migrate
 
 # Which tables each projection owns; `all` swaps every one of them.
@@ -108,23 +111,30 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
             phase("fill")
             await _build_indexes(shadow_pool, deferred)
             phase("indexes")
-            for _ in range(3):  # catch up without blocking the live projector
+            for _ in range(2):  # catch up without blocking the live projector
                 async with live_pool.acquire() as con:
                     targets = await load_offsets(con, settings.projection_name)
                 report.events += await builder.catch_up(targets)
-            async with live_pool.acquire() as con, con.transaction():
-                await con.execute("LOCK TABLE projection_offset IN SHARE ROW EXCLUSIVE MODE")
+            # verify against one snapshot of the live views, without blocking the live projector
+            async with live_pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
                 targets = await load_offsets(con, settings.projection_name)
                 report.events += await builder.catch_up(targets)
                 phase("catch up")
                 stored_version = await con.fetchval(
                     "SELECT version FROM projection_version WHERE projection = $1", settings.projection_name)
-                report.differences = await _differences(settings, shadow, tables)
-                phase("verify")
                 must_match = ["event_log"] if stored_version not in (None, VERSION) else list(VIEWS)
-                failed = [t for t in report.differences if t in must_match]
-                if failed:
-                    raise ReplayRefused(_why(report.differences, failed))
+                report.differences = await _differences(con, shadow_pool, tables)
+                _refuse_if_failed(report.differences, must_match)
+            phase("verify")
+            # then hold the live projector only for the last catch-up, and re-check what it touched
+            async with live_pool.acquire() as con, con.transaction():
+                await con.execute("LOCK TABLE projection_offset IN SHARE ROW EXCLUSIVE MODE")
+                builder.touched = set()
+                report.events += await builder.catch_up(await load_offsets(con, settings.projection_name))
+                recheck = await _differences(con, shadow_pool, tables, sorted(builder.touched))
+                report.differences.update(recheck)
+                _refuse_if_failed(recheck, must_match)
+                phase("last catch up and re-check")
                 report.kept_old = await _swap(con, settings.db_schema, shadow.db_schema, tables)
                 await con.execute(
                     "INSERT INTO projection_version (projection, version) VALUES ($1, $2)"
@@ -152,6 +162,7 @@ class _Builder:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                                          max_partition_fetch_bytes=2 * 1024 * 1024)
         self.done = 0
+        self.touched: set[tuple[str, str]] | None = None  # the events the catch-up wrote, when asked
 
     async def __aenter__(self) -> _Builder:
         from .bus.producer import make_producer
@@ -211,16 +222,35 @@ class _Builder:
 
     async def _write(self, decoded: Decoded, n: int, total: int) -> None:
         await self.writer.write(decoded)
+        if self.touched is not None:
+            for record in decoded.records:
+                self.touched.add(record.event.key)
+                if record.prepared is not None and record.prepared[1] is None:  # a correction: its target too
+                    self.touched.add(target_of(record.event))
         self.done += n
         if self.on_progress:
             self.on_progress(self.done, total)
 
 
-async def _differences(live: Settings, shadow: Settings, tables: list[str]) -> dict[str, tuple]:
-    """Per view: (live rows, shadow rows, live checksum, shadow checksum), only where they differ."""
-    views = {t: VIEWS[t] for t in tables}
-    a, b = await asyncio.gather(view_checksums(live, views), view_checksums(shadow, views))
+async def _differences(live: asyncpg.Connection, shadow: asyncpg.Pool, tables: list[str],
+                       keys: list[tuple[str, str]] | None = None) -> dict[str, tuple]:
+    """Per view: (live rows, live checksum, shadow rows, shadow checksum), only where they
+    differ; live as ``live``'s transaction sees it, both at once; with ``keys``, only those events' rows."""
+    if keys == []:
+        return {}
+
+    async def rebuilt() -> dict[str, tuple[int, str]]:
+        async with shadow.acquire() as con:
+            return await checksums(con, tables, keys)
+
+    a, b = await asyncio.gather(checksums(live, tables, keys), rebuilt())
     return {t: (*a[t], *b[t]) for t in tables if a[t] != b[t]}
+
+
+def _refuse_if_failed(differences: dict[str, tuple], must_match: list[str]) -> None:
+    failed = [t for t in differences if t in must_match]
+    if failed:
+        raise ReplayRefused(_why(differences, failed))
 
 
 def _why(differences: dict[str, tuple], failed: list[str]) -> str:

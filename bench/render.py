@@ -22,7 +22,8 @@ def _head(r: dict) -> list[str]:
         f"| Kafka | {m['kafka']} (KRaft, single node, local stack) |", f"| PostgreSQL | {m['postgresql']} |",
         f"| Python | {m['python']}, kernel {m['kernel']} |",
         f"| load average before the run | {', '.join(str(x) for x in m['load_at_start'])} (1, 5, 15 min) |",
-        f"| N | {r['n']:,} events (synthetic, every 50th a correction); peer: first {r['peer_events']:,} |",
+        f"| N | {r['n']:,} events (synthetic, every 50th a correction); peer: first {r['peer_events']:,}; "
+        f"Debezium JDBC sink: first {r.get('connect_events', 0):,} |",
         f"| whole run | {r['total_s']:,.0f} s |", "",
     ]
 
@@ -44,6 +45,7 @@ def _rates(r: dict) -> list[str]:
         f"Kafka CPU {o['stack_cpu_s']['kafka']} s, PostgreSQL CPU {o['stack_cpu_s']['postgresql']} s |",
         f"| peer (FastStream + SQLAlchemy ORM, commit per message) | {_f(peer['events_per_s'])} events/s | "
         f"{peer['events']:,} events in {peer['seconds']} s from broker start{' (timed out)' if peer['timed_out'] else ''} |",
+        *_connect_rows(r.get("connect_peer")),
     ]
     for x in r["replay"]:
         lines.append(
@@ -53,9 +55,42 @@ def _rates(r: dict) -> list[str]:
             f"peak RSS {x['peak_rss_mb']} MB; 1,000,000 projected: {_f(x['projected_1m_s'])} s; steps: "
             + ", ".join(f"{k} {v} s" for k, v in x.get("steps_s", {}).items()) + " |")
     ratios = r["ratios"]
-    lines += ["", f"Ratios: ours / peer = **{times(ratios['ours_over_peer'])}**; ours / slower limit = "
+    lines += ["", f"Ratios: ours / peer = **{times(ratios['ours_over_peer'])}**; ours / Debezium JDBC sink = "
+              f"**{times(ratios.get('ours_over_connect_peer'))}**; ours / slower limit = "
               f"**{times(ratios['ours_over_slower_limit'], 2)}** (slower limit: {ratios['slower_limit']})."]
-    return lines + [""]
+    return lines + ["", *_writes(r.get("connect_peer")), ""]
+
+
+def _connect_rows(c: dict | None) -> list[str]:
+    """The Kafka Connect peer's rows: the re-publishing it needs, then the sink."""
+    name = "peer: Kafka Connect standalone + Debezium JDBC sink (upsert)"
+    if not c or "events_per_s" not in c:
+        why = "not run" if not c else c.get("skipped") or f"failed: {c.get('error')}"
+        return [f"| {name} | – | {why} |"]
+    p, v = c["republish"], c["versions"]
+    steady = f"{_f(c['steady_per_s'])}/s from the first row to the last" if c["steady_per_s"] else "no steady rate"
+    return [
+        f"| re-publish for it: our JSON as JsonConverter schema envelopes (Python, aiokafka; not in the sink's rate) "
+        f"| {_f(p['events_per_s'])} events/s | {p['events']:,} events in {p['seconds']} s; "
+        f"{p['bytes_in'] / max(p['events'], 1):,.0f} → {p['bytes_out'] / max(p['events'], 1):,.0f} bytes a message |",
+        f"| {name}: Kafka Connect {v['kafka_connect']}, Debezium {v['debezium_jdbc']} | {_f(c['events_per_s'])} events/s "
+        f"| {c['rows']:,} rows in {c['seconds']} s from worker start{' (timed out)' if c['timed_out'] else ''}; task "
+        f"running after {c['task_running_s']} s, first row after {c['first_row_s']} s; {steady}; JVM CPU "
+        f"{c['jvm_cpu_s']} s, peak RSS {c['jvm_peak_rss_mb']} MB; Kafka CPU {c['stack_cpu_s']['kafka']} s, "
+        f"PostgreSQL CPU {c['stack_cpu_s']['postgresql']} s |",
+    ]
+
+
+def _writes(c: dict | None) -> list[str]:
+    table = "; ".join(c["layout"]) if c and c.get("layout") else "source, id, type, subject, time, recordedtime, data"
+    return [
+        "What each writes. **Ours:** the event log (envelope and Kafka coordinates) and every view: timeline entries "
+        "with corrections applied, their versions, actors, the change outbox, and its Kafka offsets with them. "
+        "**FastStream peer:** an event-log row and a timeline entry per event (a correction updates its target). "
+        f"**Debezium JDBC sink:** one flat table, one row per event, upsert on (source, id): {table}; corrections are "
+        "rows like any other, nothing is projected. It takes only records with a schema, so the events are first "
+        "republished as `JsonConverter` envelopes (`schemas.enable=true`; times as `io.debezium.time.ZonedTimestamp`, "
+        "data as `io.debezium.data.Json`), the standard way without a schema registry."]
 
 
 def _latency(r: dict) -> list[str]:
@@ -100,6 +135,13 @@ NOTES = [
     "from the kernel's high-water mark (VmHWM); Kafka and PostgreSQL CPU sampled every 0.5 s.",
     "- **Peer:** in the bench process, from `broker.start()` to the N-th commit; FastStream's per-message "
     "logging is off (which only helps it).",
+    "- **Debezium JDBC sink peer:** `bench/connect.py`. A Kafka Connect standalone worker (`ConnectStandalone`, "
+    "jars from Maven Central by `deploy/connect/resolve.sh`, `plugin.discovery=service_load`, heap as "
+    "`connect-standalone.sh` sets it) runs the sink with `tasks.max=1`, `batch.size=5000` and "
+    "`consumer.override.max.poll.records=5000` (with the default 500 it wrote less than half as fast), its defaults "
+    "otherwise. Timed from the "
+    "worker's process start (JVM, plugins, Hibernate, group join) to the first `count(*)` of its table (every "
+    "0.5 s) that sees every row; the re-publishing it needs is timed apart. JVM CPU and peak RSS (VmHWM) from /proc.",
     "- **Replay:** `timeline replay --source …` as a subprocess on the projected data. The fill is followed "
     "through `pg_stat_user_tables.n_tup_ins` of the shadow event log, sampled every 0.5 s (PostgreSQL flushes "
     "it about once a second; a count(*) would slow the replay down). 1,000,000 projected = linear from the "
@@ -135,6 +177,8 @@ def write_plot(r: dict, path: Path) -> None:
             ("PostgreSQL COPY limit", r["limits"]["postgres"]["rows_per_s"]),
             ("publish", r["publish"]["events_per_s"]), ("ours end to end", r["ours"]["events_per_s"]),
             ("peer (FastStream + ORM)", r["peer"]["events_per_s"])]
+    if (r.get("connect_peer") or {}).get("events_per_s"):
+        bars.append(("peer (Connect + Debezium JDBC)", r["connect_peer"]["events_per_s"]))
     bars += [(f"replay --source {x['source']}", x["events_per_s"]) for x in r["replay"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 2]})
     names, values = [b[0] for b in bars][::-1], [b[1] for b in bars][::-1]

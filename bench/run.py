@@ -26,6 +26,7 @@ except ImportError as missing:
 import asyncpg  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 
+import connect as connect_mod  # noqa: E402
 import latency as latency_mod  # noqa: E402
 import limits  # noqa: E402
 import ours  # noqa: E402
@@ -42,10 +43,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=None, help="N events to publish and project (1000000)")
     parser.add_argument("--peer-events", type=int, default=None, help="events the peer processes (50000)")
+    parser.add_argument("--connect-events", type=int, default=None,
+                        help="events the Kafka Connect + Debezium JDBC sink peer writes (100000)")
     parser.add_argument("--smoke", action="store_true", help="a run of seconds; results go to bench/out/")
     args = parser.parse_args(argv)
     args.events = args.events or (3000 if args.smoke else 1_000_000)
     args.peer_events = args.peer_events or (500 if args.smoke else 50_000)
+    args.connect_events = min(args.events, args.connect_events or (500 if args.smoke else 100_000))
     args.query_runs, args.query_budget_s = (20, 3.0) if args.smoke else (200, 30.0)
     args.latency_s = 2.0 if args.smoke else 10.0
     args.out = OUT if args.smoke else BENCH
@@ -95,7 +99,8 @@ class Phases:
 
 async def measure(args, settings, peer) -> dict:
     """Every figure, in an order that leaves each measurement the data it needs."""
-    r: dict = {"n": args.events, "peer_events": args.peer_events, "smoke": args.smoke}
+    r: dict = {"n": args.events, "peer_events": args.peer_events, "connect_events": args.connect_events,
+               "smoke": args.smoke}
     phase = Phases()
     phase(f"publish {args.events:,} events")
     r["publish"] = await ours.publish_synthetic(settings, args.events)
@@ -111,6 +116,7 @@ async def measure(args, settings, peer) -> dict:
     r["queries"] = await queries_mod.run_queries(settings, args.events, args.query_runs, args.query_budget_s)
     phase("the peer")
     r["peer"] = await peer_mod.run_peer(settings, peer, args.peer_events, timeout=60 if args.smoke else 600)
+    r["connect_peer"] = await connect_mod.measure(settings, args.connect_events, 180 if args.smoke else 900, args.smoke)
     phase("replay")
     r["replay"] = [await ours.replay(settings, source, args.events) for source in ("kafka", "log")]
     phase("publish → visible")
@@ -125,7 +131,9 @@ def ratios(r: dict) -> dict:
     k, p = r["limits"]["kafka"]["fetch_msg_per_s"], r["limits"]["postgres"]["rows_per_s"]
     slower = "Kafka consumer" if k <= p else "PostgreSQL COPY"
     e2e, peer = r["ours"]["events_per_s"], r["peer"]["events_per_s"]
+    connect = r.get("connect_peer", {}).get("events_per_s")
     return {"ours_over_peer": e2e / peer if peer else None,
+            "ours_over_connect_peer": e2e / connect if connect else None,
             "ours_over_slower_limit": e2e / min(k, p) if min(k, p) else None, "slower_limit": slower}
 
 
@@ -148,6 +156,7 @@ async def main(args) -> dict:
              total_s=round(time.monotonic() - started, 1))
     r["ratios"] = ratios(r)
     show("ours / peer", render.times(r["ratios"]["ours_over_peer"]))
+    show("ours / Debezium JDBC sink", render.times(r["ratios"]["ours_over_connect_peer"]))
     show("ours / slower limit", render.times(r["ratios"]["ours_over_slower_limit"], 2), r["ratios"]["slower_limit"])
     r["targets"] = report.targets(r)
     return r

@@ -20,8 +20,8 @@ step is timed on its own and is not part of the sink's rate.
 The sink's rate: from the worker's process start (JVM start, plugin scan, group join included)
 to the first count that sees every row, and from the first row seen to the last. The table is
 counted with ``count(*)`` every 0.5 s. The JVM's CPU seconds and peak RSS (VmHWM) are read from
-/proc. The worker is killed at the end, on a timeout too, and its REST port (127.0.0.1:18083)
-waited free.
+/proc. The worker is stopped at the end, on a timeout too (SIGTERM, then SIGKILL after 15 s), and
+its REST port (127.0.0.1:18083, or the next free one up to 18092) waited free.
 
     .venv/bin/python bench/connect.py --events 20000     # fresh schema and topics, dropped at the end
 """
@@ -57,7 +57,7 @@ CONNECT = REPO_ROOT / "deploy" / "connect"
 WORKER_JARS = CONNECT / "target" / "worker"
 PLUGINS = CONNECT / "target" / "plugins"
 PLUGIN_JARS = PLUGINS / "debezium-connector-jdbc"
-REST_PORT = 18083
+REST_PORTS = range(18083, 18093)  # the first free one: two bench runs at once each get their own
 TABLE = "connect_event"
 SAMPLE_S = 0.5
 HEAP = ["-Xms256M", "-Xmx2G"]  # what bin/connect-standalone.sh sets
@@ -183,7 +183,7 @@ def _jdbc(settings: Settings, schema: str) -> tuple[str, str, str]:
             url.username or "", url.password or "")
 
 
-def _configure(settings: Settings, schema: str, home: Path, log: Path,
+def _configure(settings: Settings, schema: str, home: Path, log: Path, port: int,
                extra: dict[str, str]) -> tuple[Path, Path, str]:
     """worker.properties, the connector's properties and log4j2.properties in ``home``."""
     home.mkdir(parents=True, exist_ok=True)
@@ -194,7 +194,7 @@ def _configure(settings: Settings, schema: str, home: Path, log: Path,
         "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
         "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=true\n"
         f"offset.storage.file.filename={home / 'connect.offsets'}\n"
-        f"plugin.path={PLUGINS}\nplugin.discovery=service_load\nlisteners=http://127.0.0.1:{REST_PORT}\n"
+        f"plugin.path={PLUGINS}\nplugin.discovery=service_load\nlisteners=http://127.0.0.1:{port}\n"
         f"consumer.max.partition.fetch.bytes={2 * settings.max_message_bytes + 200_000}\n"
     )
     jdbc, user, password = _jdbc(settings, schema)
@@ -222,15 +222,15 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _status(name: str) -> dict | None:
+def _status(port: int, name: str) -> dict | None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{REST_PORT}/connectors/{name}/status", timeout=1) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/connectors/{name}/status", timeout=1) as r:
             return json.loads(r.read())
     except (OSError, ValueError):
         return None
 
 
-def _stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+def _stop(proc: subprocess.Popen, port: int, timeout: float = 15) -> None:
     """SIGTERM the worker (it closes its consumer and connections), SIGKILL past ``timeout``; wait its port free."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -240,7 +240,7 @@ def _stop(proc: subprocess.Popen, timeout: float = 15) -> None:
             proc.kill()
             proc.wait()
     deadline = time.monotonic() + 10
-    while _port_open(REST_PORT) and time.monotonic() < deadline:
+    while _port_open(port) and time.monotonic() < deadline:
         time.sleep(0.1)
 
 
@@ -266,19 +266,20 @@ async def _layout(con: asyncpg.Connection, schema: str) -> list[str]:
 async def run_sink(settings: Settings, schema: str, wanted: int, timeout: float,
                    extra: dict[str, str] | None = None) -> dict:
     """Start the worker with the connector; wait for ``wanted`` rows in ``schema.connect_event``; stop it."""
-    if _port_open(REST_PORT):
-        raise RuntimeError(f"port {REST_PORT} on 127.0.0.1 is taken: another Connect worker runs")
-    home, log = OUT / "connect" / settings.topic_prefix, OUT / "logs" / "connect.log"
+    port = next((p for p in REST_PORTS if not _port_open(p)), None)
+    if port is None:
+        raise RuntimeError(f"ports {REST_PORTS.start}-{REST_PORTS.stop - 1} on 127.0.0.1 are all taken")
+    home, log = OUT / "connect" / settings.topic_prefix, OUT / "logs" / f"connect-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
-    worker, connector, name = _configure(settings, schema, home, log, extra or {})
+    worker, connector, name = _configure(settings, schema, home, log, port, extra or {})
     argv = ["java", *HEAP, "-XX:+UseG1GC", "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}", "-cp", f"{WORKER_JARS}/*",
             "org.apache.kafka.connect.cli.ConnectStandalone", str(worker), str(connector)]
     con = await asyncpg.connect(settings.database_url)
     cpu = CpuWindow(settings)
     started = time.monotonic()
-    with open(OUT / "logs" / "connect.stdout.log", "wb") as out:
+    with open(OUT / "logs" / f"connect-{port}.stdout.log", "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
     handle = psutil.Process(proc.pid)
     task_running = first_row = last_row = None
@@ -305,7 +306,7 @@ async def run_sink(settings: Settings, schema: str, wanted: int, timeout: float,
                 break
             if now >= next_status:
                 next_status = now + 1.0
-                status = await asyncio.to_thread(_status, name)
+                status = await asyncio.to_thread(_status, port, name)
                 tasks = (status or {}).get("tasks", [])
                 if task_running is None and any(x.get("state") == "RUNNING" for x in tasks):
                     task_running = time.monotonic() - started
@@ -321,7 +322,7 @@ async def run_sink(settings: Settings, schema: str, wanted: int, timeout: float,
             jvm_cpu, peak = t.user + t.system, max(peak, _peak_rss(handle))
         except psutil.Error:
             pass
-        _stop(proc)
+        _stop(proc, port)
         layout = await _layout(con, schema) if rows else []
         await con.close()
         shutil.rmtree(home, ignore_errors=True)
@@ -332,7 +333,7 @@ async def run_sink(settings: Settings, schema: str, wanted: int, timeout: float,
             "first_row_s": None if first_row is None else round(first_row, 2),
             "steady_per_s": rate(rows, steady) if steady else None,
             "jvm_cpu_s": round(jvm_cpu, 2), "jvm_peak_rss_mb": round(peak / 2**20, 1), "stack_cpu_s": cpu.totals(),
-            "table": f"{schema}.{TABLE}", "layout": layout}
+            "table": f"{schema}.{TABLE}", "layout": layout, "rest_port": port, "log": str(log.relative_to(REPO_ROOT))}
 
 
 async def run_connect_peer(settings: Settings, n: int, timeout: float, extra: dict[str, str] | None = None) -> dict:

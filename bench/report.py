@@ -50,8 +50,43 @@ def targets(r: dict) -> list[dict]:
         _row("projector peak RSS ≤ 300 MB", f"{r['ours']['peak_rss_mb']:,.0f} MB", r["ours"]["peak_rss_mb"] <= 300),
         _row("replay peak RSS ≤ 300 MB", ", ".join(f"{x['source']} {x['peak_rss_mb']:,.0f} MB" for x in r["replay"]),
              all(x["peak_rss_mb"] <= 300 for x in r["replay"])),
+        *_api_targets(r.get("api")),
     ]
     return rows
+
+
+def _api_targets(api: dict | None) -> list[dict]:
+    """The read API's targets: `GET /timeline?limit=100` at 10 connections, and no error at 50."""
+    name = "API ≥ 2,000 req/s, p99 ≤ 50 ms at 10 conn."
+    if not api or "runs" not in api:
+        return [_row(name, (api or {}).get("skipped", "not run"), False)]
+    at = {(x["query"], x["connections"]): x for x in api["runs"]}
+    ten, errors = at[("unfiltered", 10)], sum(x["errors"] for x in api["runs"] if x["connections"] == 50)
+    return [_row(name, f"{ten['requests_per_s']:,.0f} req/s, p99 {ten['p99_ms']:,.1f} ms",
+                 ten["requests_per_s"] >= 2000 and ten["p99_ms"] <= 50),
+            _row("API: no error at 50 connections", f"{errors} errors", errors == 0)]
+
+
+def api_section(r: dict) -> list[str]:
+    """## The read API under load (wrk): one row per request and number of connections."""
+    api = r.get("api")
+    lines = ["## The read API under load (wrk)", ""]
+    if not api or "runs" not in api:
+        return lines + [f"Not measured: {(api or {}).get('skipped', 'not run')}.", ""]
+    lines += [f"`timeline serve --workers {api['workers']}` on loopback against the bench schema at {r['n']:,} events; "
+              f"`{api['wrk']}`, {api['duration_s']} s per run after a warm-up run. Errors are non-2xx answers and "
+              f"socket errors. `GET /health/live` (no query, the HTTP layer alone): "
+              f"{api['health_live_per_s']:,.0f} req/s at 10 connections.", "",
+              "| request | connections | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {x['query']}: `{x['path']}` | {x['connections']} | {x['requests_per_s']:,.0f} | {x['p50_ms']:,.1f} "
+              f"| {x['p99_ms']:,.1f} | {x['errors']} |" for x in api["runs"]]
+    return lines + [""]
+
+
+def append_api_section(r: dict, path: Path) -> None:
+    """Add the API section to a written results.md."""
+    with path.open("a") as out:
+        out.write("\n" + "\n".join(api_section(r)))
 
 
 def print_targets(rows: list[dict]) -> None:

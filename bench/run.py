@@ -26,6 +26,7 @@ except ImportError as missing:
 import asyncpg  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 
+import api as api_mod  # noqa: E402
 import connect as connect_mod  # noqa: E402
 import latency as latency_mod  # noqa: E402
 import limits  # noqa: E402
@@ -52,6 +53,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args.connect_events = min(args.events, args.connect_events or (500 if args.smoke else 100_000))
     args.query_runs, args.query_budget_s = (20, 3.0) if args.smoke else (200, 30.0)
     args.latency_s = 2.0 if args.smoke else 10.0
+    args.api_s = 1.0 if args.smoke else 5.0  # per wrk run
     args.out = OUT if args.smoke else BENCH
     args.command = " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])])
     return args
@@ -114,6 +116,8 @@ async def measure(args, settings, peer) -> dict:
     r["limits"]["postgres"] = await limits.postgres_copy_limit(settings)
     phase("queries")
     r["queries"] = await queries_mod.run_queries(settings, args.events, args.query_runs, args.query_budget_s)
+    phase("API with wrk")
+    r["api"] = await api_mod.measure_api(settings, args.api_s)
     phase("the peer")
     r["peer"] = await peer_mod.run_peer(settings, peer, args.peer_events, timeout=60 if args.smoke else 600)
     r["connect_peer"] = await connect_mod.measure(settings, args.connect_events, 180 if args.smoke else 900, args.smoke)
@@ -166,6 +170,7 @@ def write(r: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     report.write_json(r, out / "results.json")
     render.write_markdown(r, out / "results.md")
+    report.append_api_section(r, out / "results.md")
     render.write_plot(r, out / "results.png")
     console.print(f"  wrote {out / 'results.md'}, results.json, results.png in {r['total_s']:.0f} s")
 

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     batch_max_records: int = 4000
     batch_timeout_ms: int = 200
     max_message_bytes: int = 1_000_000
+    # the projector's transactions (views + offsets) wait for the WAL flush; off, a PostgreSQL
+    # crash can lose the last commits: the projector projects them again, the change feed may repeat them
+    projector_synchronous_commit: bool = True
     stack_dir: Path = REPO_ROOT / ".stack"
     kafka_heap: str = "768m"
     api_host: str = "127.0.0.1"

@@ -9,11 +9,15 @@
 - ``Overlap``: one batch is written while the next is fetched and decoded, writes in order.
 
 Outages of Kafka or PostgreSQL are waited out with backoff; nothing here exits on bad input.
+Given the offsets its caller stored before, the writer checks in the same transaction that
+PostgreSQL still has them: after a crash with ``synchronous_commit`` off it may not (the last
+commits are gone), and the writer refuses the batch with ``OffsetsBehind`` so that the caller
+seeks back to what is stored instead of skipping what was lost.
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +31,7 @@ from .events import InvalidEvent, decode
 from .events.errors import ConflictingDuplicate, RejectedByStore
 from .projections import Applied, prepare, project_batch
 from .projections.records import Record
-from .store.checkpoints import lock_offsets, store_offsets
+from .store.checkpoints import TopicPartition, behind, lock_offsets, store_offsets
 
 log = structlog.get_logger("timeline.pipeline")
 
@@ -63,6 +67,16 @@ def _refused(error: BaseException, sqlstate: str) -> RejectedByStore:
     return RejectedByStore(f"{type(error).__name__}: {error}"[:2000], sqlstate)
 
 
+class OffsetsBehind(RuntimeError):
+    """PostgreSQL holds offsets below those this process stored: commits were lost in a crash
+    (``synchronous_commit`` off). Nothing of the batch was written; seek back to ``stored``."""
+
+    def __init__(self, stored: dict[TopicPartition, int], expected: Mapping[TopicPartition, int]):
+        self.stored = stored
+        lost = {f"{t}[{p}]": (expected[(t, p)], o) for (t, p), o in sorted(stored.items())}
+        super().__init__(f"stored offsets behind those committed (committed, stored): {lost}")
+
+
 @dataclass
 class Progress:
     batches: int = 0
@@ -71,6 +85,7 @@ class Progress:
     dead_letters: int = 0
     refused: int = 0  # dead-lettered as rejected_by_store
     conflicts: int = 0  # dead-lettered as conflicting_duplicate
+    rewinds: int = 0  # seeks back to the stored offsets after PostgreSQL lost commits
     waits: dict[str, int] = field(default_factory=dict)
 
 
@@ -133,13 +148,17 @@ class BatchWriter:
     offsets in one transaction."""
 
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, projection: str,
-                 progress: Progress | None = None, backoff: Backoff | None = None):
+                 progress: Progress | None = None, backoff: Backoff | None = None, synchronous_commit: bool = True):
         self.pool, self.producer, self.projection = pool, producer, projection
         self.progress = progress or Progress()
         self.backoff = backoff or Backoff()
+        self._commit_mode = f"SET LOCAL synchronous_commit TO {'on' if synchronous_commit else 'off'}"
 
-    async def write(self, decoded: Decoded) -> None:
-        """Dead-letter the bad records, then apply the rest and the offsets in one transaction."""
+    async def write(self, decoded: Decoded, committed: Mapping[TopicPartition, int] | None = None) -> None:
+        """Dead-letter the bad records, then apply the rest and the offsets in one transaction.
+
+        ``committed``: the offsets the caller stored before (or read when it sought). Should any
+        stored one be lower, PostgreSQL lost commits: ``OffsetsBehind``, and nothing is written."""
         records, next_offsets = decoded.records, decoded.next_offsets
         if not next_offsets:
             return
@@ -148,7 +167,10 @@ class BatchWriter:
         while True:
             try:
                 async with self.pool.acquire() as con, con.transaction():
+                    await con.execute(self._commit_mode)
                     stored = await lock_offsets(con, self.projection, next_offsets)
+                    if committed and (lost := await behind(con, self.projection, committed)):
+                        raise OffsetsBehind(lost, committed)
                     todo = [r for r in records if r.offset >= stored[(r.topic, r.partition)]]
                     applied, refused = await self._apply_isolating(con, todo, unique_violations >= UNIQUE_RETRIES)
                     letters = [(r.message, ConflictingDuplicate(why, field="id")) for r, why in applied.conflicts]
@@ -209,8 +231,13 @@ class Overlap:
         self._task: asyncio.Task | None = None
 
     async def submit(self, write: Coroutine[Any, Any, Any]) -> Any:
-        """Wait for the write in flight (returning its result), then start ``write``."""
-        result = await self.drain()
+        """Wait for the write in flight (returning its result), then start ``write``; should the
+        one in flight fail, ``write`` is not started."""
+        try:
+            result = await self.drain()
+        except BaseException:
+            write.close()
+            raise
         self._task = asyncio.create_task(write)
         return result
 

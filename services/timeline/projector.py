@@ -6,11 +6,18 @@ PostgreSQL; Kafka-side commits are made only so that lag tools see progress. Rec
 cannot be decoded go to the dead-letter topic, and so do the records PostgreSQL refuses (found
 by splitting the batch) and conflicting duplicates; their offsets are stored only after Kafka
 acknowledged the dead letter. Outages of Kafka or PostgreSQL are waited out with backoff.
+
+After a PostgreSQL crash the stored offsets can be lower than those this process committed
+(with ``synchronous_commit`` off the last commits are lost; the pool reconnects silently). Each
+batch's transaction checks that they are not, and so does an idle projector every second;
+when they are, it seeks every assigned partition back to the stored offsets and projects the
+lost records again. Stored offsets themselves never move backwards.
 """
 from __future__ import annotations
 
 import asyncio
 import gc
+import time
 
 import asyncpg
 import structlog
@@ -20,11 +27,13 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from .bus import offsets
 from .bus.topics import event_topics
 from .config import Settings
-from .pipeline import TRANSIENT_DB_ERRORS, Backoff, BatchWriter, Decoded, Overlap, Progress, decode_batch
+from .pipeline import TRANSIENT_DB_ERRORS, Backoff, BatchWriter, Decoded, OffsetsBehind, Overlap, Progress, decode_batch
 from .projections import VERSION
-from .store.checkpoints import load_offsets
+from .store.checkpoints import behind, load_offsets
 
 log = structlog.get_logger("timeline.projector")
+
+VERIFY_IDLE_S = 1.0  # while no records arrive, the stored offsets are checked this often
 
 
 class ProjectionOutdated(RuntimeError):
@@ -62,9 +71,13 @@ class Projector:
         self.projection = settings.projection_name
         self.progress = Progress()
         self.backoff = Backoff()
-        self.writer = BatchWriter(pool, producer, self.projection, self.progress, self.backoff)
+        self.writer = BatchWriter(pool, producer, self.projection, self.progress, self.backoff,
+                                  synchronous_commit=settings.projector_synchronous_commit)
         # next offset per partition as last stored; a record below it was already handled
         self.positions: dict[tuple[str, int], int] = {}
+        # what PostgreSQL acknowledged, or held when last read: the stored offsets may not be lower
+        self.committed: dict[tuple[str, int], int] = {}
+        self._verify_at = 0.0
         self._to_commit: dict[tuple[str, int], int] = {}
         self._committing: asyncio.Task | None = None
         self.consumer = AIOKafkaConsumer(
@@ -103,10 +116,45 @@ class Projector:
         unknown = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
         beginnings = await self.consumer.beginning_offsets(unknown) if unknown else {}
         for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition), beginnings.get(tp, 0))
+            key = (tp.topic, tp.partition)
+            offset = stored.get(key, beginnings.get(tp, 0))
             self.consumer.seek(tp, offset)
-            self.positions[(tp.topic, tp.partition)] = offset
+            self.positions[key] = offset
+            if key in stored:
+                self.committed[key] = stored[key]
+            else:
+                self.committed.pop(key, None)
         log.info("assigned", partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+    async def rewind(self, error: OffsetsBehind) -> None:
+        """PostgreSQL lost commits: seek every assigned partition back to its stored offset."""
+        log.warning("stored offsets behind the committed ones (commits lost in a PostgreSQL crash): seeking back",
+                    error=str(error))
+        self.progress.rewinds += 1
+        try:
+            await self.seek_to_stored(self.consumer.assignment())
+        except IllegalStateError as exc:  # revoked meanwhile: the next assignment seeks to the stored offsets
+            log.info("rewind left to the rebalance", error=str(exc))
+
+    def _assigned_committed(self) -> dict[tuple[str, int], int]:
+        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        return {tp: o for tp, o in self.committed.items() if tp in assigned}
+
+    async def verify_stored(self) -> None:
+        """Rewind when the stored offsets are below the committed ones (a PostgreSQL crash lost
+        commits while no records arrived); say nothing while PostgreSQL cannot tell."""
+        self._verify_at = time.monotonic() + VERIFY_IDLE_S
+        committed = self._assigned_committed()
+        if not committed:
+            return
+        try:
+            async with self.pool.acquire() as con:
+                lost = await behind(con, self.projection, committed)
+        except TRANSIENT_DB_ERRORS as exc:
+            log.info("cannot check the stored offsets yet", error=f"{type(exc).__name__}: {exc}")
+            return
+        if lost:
+            await self.rewind(OffsetsBehind(lost, committed))
 
     async def run(self, until_caught_up: bool = False, stop: asyncio.Event | None = None) -> Progress:
         """Project until ``stop`` is set, or until stored offsets reach the end offsets.
@@ -132,13 +180,21 @@ class Projector:
                     await self.backoff.wait("kafka", exc, self.progress)
                     continue
                 decoded = await decode_batch(batch, self.positions, self.settings.max_message_bytes)
-                if decoded.next_offsets:
-                    await writes.submit(self.write(decoded))
-                elif until_caught_up and not batch:
-                    await writes.drain()
-                    if await self.caught_up():
-                        break
-            await writes.drain()
+                try:
+                    if decoded.next_offsets:
+                        await writes.submit(self.write(decoded))
+                    elif not batch:
+                        await writes.drain()
+                        if time.monotonic() >= self._verify_at:
+                            await self.verify_stored()
+                        if until_caught_up and await self.caught_up():
+                            break
+                except OffsetsBehind as exc:  # this batch and the one written are dropped: fetched again
+                    await self.rewind(exc)
+            try:
+                await writes.drain()
+            except OffsetsBehind as exc:  # stopping: the next start seeks to the stored offsets anyway
+                log.warning("last batch not written: commits were lost", error=str(exc))
             if self._committing is not None:
                 await self._committing
             if self._to_commit:
@@ -153,8 +209,9 @@ class Projector:
 
     async def write(self, decoded: Decoded) -> None:
         """Write one decoded batch with its offsets, then commit them to Kafka for lag tools."""
-        await self.writer.write(decoded)
+        await self.writer.write(decoded, self._assigned_committed())
         self.positions.update(decoded.next_offsets)
+        self.committed.update(decoded.next_offsets)
         self._to_commit.update(decoded.next_offsets)
         if self._committing is None or self._committing.done():
             self._committing = asyncio.create_task(self._commit_for_lag_tools())

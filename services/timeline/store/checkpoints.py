@@ -45,3 +45,14 @@ async def store_offsets(con: asyncpg.Connection, projection: str, offsets: Mappi
         "WHERE projection = $1 AND topic = $2 AND kafka_partition = $3",
         [(projection, t, p, o) for (t, p), o in offsets.items()],
     )
+
+
+async def behind(con: asyncpg.Connection, projection: str, committed: Mapping[TopicPartition, int]
+                 ) -> dict[TopicPartition, int]:
+    """The partitions of ``committed`` whose stored offset is lower (or gone), with the stored
+    offset (0 when gone).
+
+    Stored offsets only move forward, so this happens only when PostgreSQL lost commits it had
+    acknowledged: a crash while ``synchronous_commit`` was off."""
+    stored = await load_offsets(con, projection)
+    return {tp: stored.get(tp, 0) for tp, offset in committed.items() if stored.get(tp, 0) < offset}

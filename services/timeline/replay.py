@@ -169,7 +169,8 @@ class _Builder:
 
         self.producer = make_producer(self.settings)  # for the dead letters of records fetched from Kafka
         await self.producer.start()
-        self.writer = BatchWriter(self.pool, self.producer, self.settings.projection_name)
+        self.writer = BatchWriter(self.pool, self.producer, self.settings.projection_name,
+                                  synchronous_commit=self.settings.projector_synchronous_commit)
         await self.consumer.start()
         self.partitions = await offsets.partitions_of(self.producer, event_topics(self.settings))
         self.consumer.assign(self.partitions)

@@ -115,7 +115,9 @@ class Kafka:
         self.resolve_jars()
         props = self._configure()
         if not (self.home / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = "-"
+            while cluster_id.startswith("-"):  # StorageTool would read a leading '-' as an option
+                cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
                 self.java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
                 check=True, capture_output=True,

@@ -9,7 +9,7 @@ Under one snapshot of the live event log (exported, so that several connections 
 3. the rest (corrections, facts another producer wrote in its own spacing or key order, types
    that need an upcaster) goes through the projection code, in log order, from the entries just
    made: a correction's version 1 and its versions, held and rejected corrections;
-4. ``event_actor`` is derived from the entries in one statement.
+4. ``event_actor`` and the search vocabulary are derived from the entries in one statement each.
 
 The rows are the ones the projector writes; the replay verifies them against the live views
 before any swap, so a difference refuses the swap instead of reaching the readers.
@@ -54,6 +54,10 @@ INSERT INTO {shadow}.event_actor (source, id, actor_id, role, name_as_written)
 SELECT DISTINCT ON (e.source, e.id, a->>'actor_id', a->>'role') e.source, e.id, a->>'actor_id', a->>'role', a->>'name'
   FROM {shadow}.timeline_entry e, jsonb_array_elements(e.payload->'actors') WITH ORDINALITY AS x(a, n)
  ORDER BY e.source, e.id, a->>'actor_id', a->>'role', x.n DESC
+"""
+WORDS = """
+INSERT INTO {shadow}.search_word (word) SELECT DISTINCT w FROM {shadow}.timeline_entry e, unnest(e.words) AS w
+ON CONFLICT DO NOTHING
 """
 ORDERED = ("SELECT envelope FROM {live}.event_log WHERE NOT canonical"
            " ORDER BY topic, kafka_partition, kafka_offset")
@@ -111,7 +115,8 @@ async def rebuild_from_log(live: asyncpg.Pool, shadow: asyncpg.Pool, live_schema
     async with shadow.acquire() as s, s.transaction():
         await s.execute(f"TRUNCATE {names['shadow']}.event_actor")
         await s.execute(ACTORS.format(**names))
-    steps["actors in SQL"] = round(loop.time() - mark, 1)
+        await s.execute(WORDS.format(**names))
+    steps["actors and words in SQL"] = round(loop.time() - mark, 1)
     if on_progress:
         on_progress(total, total)
     return total, targets, steps

@@ -32,6 +32,13 @@ ENTRY_TYPES = (
     "text", "text", bulk.TEXT_ARRAY, bulk.TEXT_ARRAY, bulk.TEXT_ARRAY, "jsonb",
 )
 UPDATE_ENTRIES = bulk.update_sql("timeline_entry", tuple(zip(ENTRY_COLUMNS, ENTRY_TYPES, strict=True)), key=("source", "id"))
+# the words of the entries written that the search vocabulary does not hold yet (migration 0010),
+# in sorted order so that two projectors adding the same words cannot deadlock
+NEW_WORDS = (
+    "INSERT INTO search_word (word) SELECT DISTINCT w FROM timeline_entry e, unnest(e.words) AS w"
+    " WHERE (e.source, e.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+    " AND NOT EXISTS (SELECT 1 FROM search_word s WHERE s.word = w) ORDER BY w ON CONFLICT DO NOTHING"
+)
 # earlier versions of an event that existed: superseded no later than the first new version's known_at
 SUPERSEDE = (
     "UPDATE timeline_version AS t SET superseded_at = LEAST(t.superseded_at, u.known_at)"
@@ -91,6 +98,8 @@ async def _write(con: asyncpg.Connection, batch: Batch) -> None:
     new, old = batch.created(), batch.updated()
     await bulk.copy_rows(con, "timeline_entry", ENTRY_COLUMNS, [s.entry_row() for s in new])
     await bulk.update_rows(con, UPDATE_ENTRIES, ENTRY_TYPES, [s.entry_row() for s in old])
+    if new or old:
+        await con.execute(NEW_WORDS, [s.source for s in new + old], [s.id for s in new + old])
     await actors.replace(con, [(s.source, s.id, s.payload["actors"]) for s in old])
     await actors.insert(con, [(s.source, s.id, s.payload["actors"]) for s in new])
     await changes.record(con, batch.outbox)

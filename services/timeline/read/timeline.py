@@ -66,6 +66,10 @@ async def entries(engine: Database, q: TimelineQuery) -> list[dict[str, Any]]:
     params["limit"] = q.limit
     if q.as_of is None:
         source = "timeline_entry"
+        if q.text:
+            words, more = await word_conditions(engine, q.text)
+            where += words
+            params.update(more)
         if q.date_from is not None:
             # no event overlapping the range starts earlier than this (migration 0007): it bounds
             # the index scan from below, where occurred_end >= date_from alone could not
@@ -81,6 +85,33 @@ async def entries(engine: Database, q: TimelineQuery) -> list[dict[str, Any]]:
         f" ORDER BY {ORDER} LIMIT :limit"
     )
     return await rows(engine, sql, params)
+
+
+TOKENS = ("SELECT array_remove(regexp_split_to_array(lower(:q), '\\W+'), '') AS words,"
+          " lower(:q) ~ '^\\W' AS open_start, lower(:q) ~ '\\W$' AS open_end")
+PART_MIN = 3  # a shorter part of a word cannot use the vocabulary's trigram index
+
+
+async def word_conditions(engine: Database, text: str) -> tuple[list[str], dict[str, Any]]:
+    """Conditions on ``timeline_entry.words`` (migration 0010) that every entry whose summary
+    contains ``text`` meets: they narrow the search to the index, ``summary ILIKE`` decides.
+
+    PostgreSQL splits the text as it splits summaries. A word of the text with a separator (or
+    the text's edge next to a separator) on both sides is a whole word of the summary; the first
+    and last may be parts of longer words, so one of the summary's words contains them."""
+    found = (await rows(engine, TOKENS, {"q": text}))[0]
+    words: list[str] = found["words"]
+    whole = [w for i, w in enumerate(words)
+             if (i > 0 or found["open_start"]) and (i < len(words) - 1 or found["open_end"])]
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if whole:
+        where.append("words @> CAST(:whole_words AS text[])")
+        params["whole_words"] = sorted(set(whole))
+    for n, part in enumerate(w for w in words if w not in whole and len(w) >= PART_MIN):
+        where.append(f"words && ARRAY(SELECT word FROM search_word WHERE word LIKE :part_{n})")
+        params[f"part_{n}"] = "%" + part.replace("\\", "\\\\").replace("_", "\\_") + "%"
+    return where, params
 
 
 async def coordinates(engine: Database, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:

@@ -64,32 +64,48 @@ async def entries(engine: Database, q: TimelineQuery) -> list[dict[str, Any]]:
     (source, id), so events known only to the week or month sort stably among exact ones."""
     where, params = _filters(q)
     params["limit"] = q.limit
-    if q.as_of is None:
-        source = "timeline_entry"
-        if q.text:
-            words, more = await word_conditions(engine, q.text)
-            where += words
-            params.update(more)
-        if q.date_from is not None:
-            # no event overlapping the range starts earlier than this (migration 0007): it bounds
-            # the index scan from below, where occurred_end >= date_from alone could not
-            where.append("occurred_start >= CAST(:date_from AS date)"
-                         " - (SELECT coalesce(max(occurred_end - occurred_start), 0) FROM timeline_entry)")
-    else:
-        # the one version per event with known_at <= as_of < superseded_at (migrations 0005, 0008)
-        source = "timeline_history"
-        where.append("known_at <= :as_of AND (superseded_at IS NULL OR superseded_at > :as_of)")
-        params["as_of"] = q.as_of
-    sql = (
-        f"SELECT {COLUMNS} FROM {source} {'WHERE ' + ' AND '.join(where) if where else ''}"
-        f" ORDER BY {ORDER} LIMIT :limit"
-    )
-    return await rows(engine, sql, params)
+    if q.as_of is not None:
+        return await rows(engine, _as_of(where), {**params, "as_of": q.as_of})
+    if q.text:
+        words, more = await word_conditions(engine, q.text)
+        where += words
+        params.update(more)
+    if q.date_from is not None:
+        # no event overlapping the range starts earlier than this (migration 0007): it bounds
+        # the index scan from below, where occurred_end >= date_from alone could not
+        where.append("occurred_start >= CAST(:date_from AS date)"
+                     " - (SELECT coalesce(max(occurred_end - occurred_start), 0) FROM timeline_entry)")
+    return await rows(engine, _select("timeline_entry", where), params)
 
 
-TOKENS = ("SELECT array_remove(regexp_split_to_array(lower(:q), '\\W+'), '') AS words,"
-          " lower(:q) ~ '^\\W' AS open_start, lower(:q) ~ '\\W$' AS open_end")
+def _select(table: str, where: list[str]) -> str:
+    return f"SELECT {COLUMNS} FROM {table} {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {ORDER} LIMIT :limit"
+
+
+def _as_of(where: list[str]) -> str:
+    """The one version per event with known_at <= as_of < superseded_at (migrations 0005, 0008):
+    the entries never corrected, and the versions of the others, each walked in timeline order
+    on its own chronology index and merged (``timeline_history`` with the same filters, but a
+    plan that stops after ``limit`` rows of each)."""
+    entries = [*where, "version = 1", "known_at <= :as_of"]
+    versions = [*where, "known_at <= :as_of", "(superseded_at IS NULL OR superseded_at > :as_of)"]
+    return (f"SELECT * FROM (({_select('timeline_entry', entries)}) UNION ALL ({_select('timeline_version', versions)}))"
+            f" AS h ORDER BY {ORDER} LIMIT :limit")
+
+
+# The text split as summaries are (the expression of timeline_entry.words), and the words of the
+# vocabulary containing its first and its last word, up to CANDIDATES + 1 of each.
+TOKENS = """
+WITH t AS (SELECT array_remove(regexp_split_to_array(lower(:q), '\\W+'), '') AS w,
+                  lower(:q) ~ '^\\W' AS open_start, lower(:q) ~ '\\W$' AS open_end)
+SELECT t.w AS words, t.open_start, t.open_end,
+       ARRAY(SELECT word FROM search_word WHERE length(t.w[1]) >= :part_min
+              AND word LIKE '%' || replace(t.w[1], '_', '\\_') || '%' LIMIT :candidates + 1) AS first_in,
+       ARRAY(SELECT word FROM search_word WHERE length(t.w[cardinality(t.w)]) >= :part_min
+              AND word LIKE '%' || replace(t.w[cardinality(t.w)], '_', '\\_') || '%' LIMIT :candidates + 1) AS last_in
+  FROM t"""
 PART_MIN = 3  # a shorter part of a word cannot use the vocabulary's trigram index
+CANDIDATES = 500  # a part found in more words than this narrows too little to help
 
 
 async def word_conditions(engine: Database, text: str) -> tuple[list[str], dict[str, Any]]:
@@ -98,19 +114,24 @@ async def word_conditions(engine: Database, text: str) -> tuple[list[str], dict[
 
     PostgreSQL splits the text as it splits summaries. A word of the text with a separator (or
     the text's edge next to a separator) on both sides is a whole word of the summary; the first
-    and last may be parts of longer words, so one of the summary's words contains them."""
-    found = (await rows(engine, TOKENS, {"q": text}))[0]
+    and last may be parts of longer words, so one of the summary's words contains them: the
+    words of the vocabulary that do are passed as values, so that the planner weighs them with
+    the column's statistics (a common word walks the timeline in order, a rare one the index)."""
+    found = (await rows(engine, TOKENS, {"q": text, "part_min": PART_MIN, "candidates": CANDIDATES}))[0]
     words: list[str] = found["words"]
-    whole = [w for i, w in enumerate(words)
-             if (i > 0 or found["open_start"]) and (i < len(words) - 1 or found["open_end"])]
+    last = len(words) - 1
+    whole = [w for i, w in enumerate(words) if (i > 0 or found["open_start"]) and (i < last or found["open_end"])]
     where: list[str] = []
     params: dict[str, Any] = {}
     if whole:
         where.append("words @> CAST(:whole_words AS text[])")
         params["whole_words"] = sorted(set(whole))
-    for n, part in enumerate(w for w in words if w not in whole and len(w) >= PART_MIN):
-        where.append(f"words && ARRAY(SELECT word FROM search_word WHERE word LIKE :part_{n})")
-        params[f"part_{n}"] = "%" + part.replace("\\", "\\\\").replace("_", "\\_") + "%"
+    parts = {0: found["first_in"], last: found["last_in"]} if words else {}
+    for n, (i, containing) in enumerate(sorted(parts.items())):
+        if words[i] in whole or len(words[i]) < PART_MIN or len(containing) > CANDIDATES:
+            continue
+        where.append(f"words && CAST(:part_{n} AS text[])")
+        params[f"part_{n}"] = containing
     return where, params
 
 

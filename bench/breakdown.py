@@ -58,12 +58,21 @@ def _statement(args, kwargs) -> str:
     return sql if len(sql) <= 60 else sql[:57] + "..."
 
 
-def _instrument() -> None:
-    """Time every statement and COPY the projections send."""
+def _instrument():
+    """Time every statement and COPY the projections send; return what undoes it."""
     con = asyncpg.connection.Connection
-    for method in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
-        setattr(con, method, _timed(getattr(con, method), _statement))
-    con.copy_records_to_table = _timed(con.copy_records_to_table, lambda args, kw: f"COPY {args[0]}")
+    names = ("execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_records_to_table")
+    originals = {name: getattr(con, name) for name in names}
+    for method in names[:-1]:
+        setattr(con, method, _timed(originals[method], _statement))
+    con.copy_records_to_table = _timed(originals["copy_records_to_table"], lambda args, kw: f"COPY {args[0]}")
+    SPENT.clear()
+    CALLS.clear()
+
+    def undo() -> None:
+        for name, method in originals.items():
+            setattr(con, name, method)
+    return undo
 
 
 def _server_cpu(pid: int | None) -> float:
@@ -80,7 +89,7 @@ def _server_cpu(pid: int | None) -> float:
     return total
 
 
-async def profile(n: int, batch: int, top: int) -> None:
+async def profile(n: int, batch: int, top: int) -> dict:
     settings = fresh_settings(new_tag())
     await prepare(settings, topics=False)
     try:
@@ -94,7 +103,7 @@ async def profile(n: int, batch: int, top: int) -> None:
                    for offset, (e, value) in enumerate(zip(events, raw, strict=True))]
         prepare_s = time.perf_counter() - started
         pool = await make_pool(settings, size=1)
-        _instrument()
+        undo = _instrument()
         profiler, pg_pid = cProfile.Profile(), postgres_pid(settings)
         async with pool.acquire() as con:  # the backend exists before the CPU is read
             await con.execute("SELECT 1")
@@ -104,6 +113,7 @@ async def profile(n: int, batch: int, top: int) -> None:
             async with pool.acquire() as con, con.transaction():
                 await project_batch(con, records[i:i + batch])
         profiler.disable()
+        undo()
         write_s, server_s = time.perf_counter() - started, _server_cpu(pg_pid) - server_before
         spent, calls = SPENT.copy(), CALLS.copy()  # before the schema is dropped
         await pool.close()
@@ -123,9 +133,15 @@ async def profile(n: int, batch: int, top: int) -> None:
     ceiling = n / max(server_s, python_s)
     show("implied ceiling on 2 cores", f"{ceiling:,.0f} events/s",
          f"max(PostgreSQL {server_s * us:,.0f} µs, projector ≈ {python_s * us:,.0f} µs) per event, in parallel")
-    console.rule(f"write stage: the {top} functions with the most time of their own")
-    stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats("tottime").print_stats(top)
+    if top:
+        console.rule(f"write stage: the {top} functions with the most time of their own")
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(top)
+    return {
+        "events": n, "batch": batch, "decode_us": decode_s * us, "prepare_us": prepare_s * us,
+        "statements_us": {name: seconds * us for name, seconds in spent.most_common() if seconds * us >= 1},
+        "write_wall_us": write_s * us, "server_cpu_us": server_s * us, "ceiling_events_per_s": ceiling,
+    }
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ async def replay(settings: Settings, source: str, n: int) -> dict:
     fill = edge_rates(w.samples, n)
     lines = (OUT / "logs" / f"replay-{source}.log").read_text(errors="replace").splitlines()
     steps = {name.strip(): float(seconds)  # the replay's last line: "migrate 0.4 s, fill 25.8 s, ..."
-             for name, seconds in re.findall(r"([a-z ]+?) (\d+\.\d) s(?:,|$)", lines[-1] if lines else "")}
+             for name, seconds in re.findall(r"([A-Za-z -]+?) (\d+\.\d) s(?:,|$)", lines[-1] if lines else "")}
     result = {"source": source, "events": n, "events_per_s": rate(n, w.seconds), **fill, "steps_s": steps,
               "projected_1m_s": 1_000_000 / rate(n, w.seconds), **_cost(w),
               "progress": [(round(t, 2), int(c)) for t, c in w.samples]}

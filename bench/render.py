@@ -155,6 +155,32 @@ NOTES = [
 ]
 
 
+# bench/breakdown.py --events 50000 on the layout of migration 0007 (before docs/storage.md's
+# changes), measured 2026-11-25 on this machine, µs per event
+BREAKDOWN_BEFORE = {
+    "decode": 60, "prepare": 55, "COPY timeline_entry": 111, "COPY timeline_version": 44, "COPY event_actor": 23,
+    "COPY event_log": 21, "server": 201,
+}
+
+
+def _breakdown(r: dict) -> list[str]:
+    b = r.get("breakdown")
+    if not b:
+        return []
+    lines = [f"## Where the time goes: each stage, before and after ({b['events']:,} events, one process, no Kafka)", "",
+             "`bench/breakdown.py`; before: the layout of migration 0007 (2026-11-25), µs per event.", "",
+             "| stage | before | this run |", "|---|---:|---:|",
+             f"| decode (bytes to a validated event) | {BREAKDOWN_BEFORE['decode']} | {_f(b['decode_us'])} |",
+             f"| the event's rows | {BREAKDOWN_BEFORE['prepare']} | {_f(b['prepare_us'])} |"]
+    for name, us in b["statements_us"].items():
+        before = BREAKDOWN_BEFORE.get(name.split(" (")[0], "")
+        lines.append(f"| {name[:70].replace('|', '/')} | {before} | {_f(us)} |")
+    lines += [f"| write stage, wall | | {_f(b['write_wall_us'])} |",
+              f"| PostgreSQL CPU over the writes | {BREAKDOWN_BEFORE['server']} | {_f(b['server_cpu_us'])} |",
+              f"| implied ceiling on 2 cores | about 5,000/s | {_f(b['ceiling_events_per_s'])}/s |", ""]
+    return lines
+
+
 def _phases(r: dict) -> list[str]:
     lines = ["## Duration of each phase", "", "| phase | seconds |", "|---|---:|"]
     lines += [f"| {name} | {seconds} |" for name, seconds in r["phase_s"].items()]
@@ -162,7 +188,7 @@ def _phases(r: dict) -> list[str]:
 
 
 def write_markdown(r: dict, path: Path) -> None:
-    text = _head(r) + _targets(r) + _rates(r) + _latency(r) + _queries(r) + NOTES + _phases(r)
+    text = _head(r) + _targets(r) + _rates(r) + _breakdown(r) + _latency(r) + _queries(r) + NOTES + _phases(r)
     text += ["![rates](results.png)", ""] if path.parent.name == "bench" else []
     path.write_text("\n".join(text))
 

@@ -27,6 +27,7 @@ import asyncpg  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 
 import api as api_mod  # noqa: E402
+import breakdown  # noqa: E402
 import connect as connect_mod  # noqa: E402
 import latency as latency_mod  # noqa: E402
 import limits  # noqa: E402
@@ -123,6 +124,8 @@ async def measure(args, settings, peer) -> dict:
     r["connect_peer"] = await connect_mod.measure(settings, args.connect_events, 180 if args.smoke else 900, args.smoke)
     phase("replay")
     r["replay"] = [await ours.replay(settings, source, args.events) for source in ("kafka", "log")]
+    phase("where the time goes (bench/breakdown.py)")
+    r["breakdown"] = await breakdown.profile(2000 if args.smoke else 50_000, 4000, top=0)
     phase("publish → visible")
     half = min(r["ours"]["events_per_s"] / 2, r["publish"]["events_per_s"])
     r["latency"] = await latency_mod.latency(settings, [200, half], args.latency_s)

@@ -42,7 +42,7 @@ SELECT l.source, l.id, 1, l.recordedtime, l.recordedtime, false, t.name,
        d
   FROM {live}.event_log l
   JOIN unnest($1::text[], $2::text[]) AS t(ce_type, name) ON t.ce_type = l.type
- CROSS JOIN LATERAL (SELECT (l.envelope::jsonb)->'data' AS d) AS x
+ CROSS JOIN LATERAL (SELECT (l.envelope::jsonb)->'data' AS d OFFSET 0) AS x  -- OFFSET 0: parsed once, not per use
  WHERE l.canonical AND l.ctid >= format('(%s,0)', $3::bigint)::tid AND l.ctid < format('(%s,0)', $4::bigint)::tid
 """
 LOG = """

@@ -5,7 +5,8 @@
    event log (set-based SQL, ``rebuild.py``), never past the offsets the live projection has
    stored. Its secondary
    indexes are dropped while it fills and built again from their own definitions before it
-   catches up: one bulk build is far cheaper than maintaining them row by row.
+   catches up: one bulk build is far cheaper than maintaining them row by row. The rebuilt
+   tables are analyzed, so that the first plans after the swap have statistics.
 3. It catches up with what the live projector stored meanwhile, round after round.
 4. It is verified against one snapshot of the live views, at that snapshot's offsets, while
    the live projector goes on: row counts and checksums of every view. The event log must
@@ -110,6 +111,7 @@ async def replay(settings: Settings, source: str = "kafka", projection: str = "a
                     report.events += await builder.catch_up(await load_offsets(con, settings.projection_name))
             phase("fill")
             await _build_indexes(shadow_pool, deferred)
+            await _analyze(shadow_pool, tables)
             phase("indexes")
             for _ in range(2):  # catch up without blocking the live projector
                 async with live_pool.acquire() as con:
@@ -317,6 +319,16 @@ async def _build_indexes(pool: asyncpg.Pool, definitions: list[str]) -> None:
             await con.execute("RESET maintenance_work_mem")
 
     await asyncio.gather(*(build(d) for d in definitions))
+
+
+async def _analyze(pool: asyncpg.Pool, tables: list[str]) -> None:
+    """Statistics for the rebuilt tables, so that the live projector's and the readers' first
+    plans after the swap are made on them (a swapped-in table has none until autovacuum comes)."""
+    async def analyze(table: str) -> None:
+        async with pool.acquire() as con:
+            await con.execute(f'ANALYZE "{table}"')
+
+    await asyncio.gather(*(analyze(t) for t in tables))
 
 
 async def _drop_schema(pool: asyncpg.Pool, schema: str) -> None:

@@ -32,12 +32,12 @@ ENTRY_TYPES = (
     "text", "text", bulk.TEXT_ARRAY, bulk.TEXT_ARRAY, bulk.TEXT_ARRAY, "jsonb",
 )
 UPDATE_ENTRIES = bulk.update_sql("timeline_entry", tuple(zip(ENTRY_COLUMNS, ENTRY_TYPES, strict=True)), key=("source", "id"))
-# the words of the entries written that the search vocabulary does not hold yet (migration 0010),
-# in sorted order so that two projectors adding the same words cannot deadlock
+# the words of the entries written that the search vocabulary does not hold yet (migration 0010):
+# ON CONFLICT checks each against the primary key before writing anything (no plan can turn
+# that into a scan of the vocabulary); in sorted order so that two projectors cannot deadlock
 NEW_WORDS = (
     "INSERT INTO search_word (word) SELECT DISTINCT w FROM timeline_entry e, unnest(e.words) AS w"
-    " WHERE (e.source, e.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
-    " AND NOT EXISTS (SELECT 1 FROM search_word s WHERE s.word = w) ORDER BY w ON CONFLICT DO NOTHING"
+    " WHERE (e.source, e.id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY w ON CONFLICT DO NOTHING"
 )
 # earlier versions of an event that existed: superseded no later than the first new version's known_at
 SUPERSEDE = (

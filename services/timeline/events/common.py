@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .limits import MAX_INTERVAL_DAYS, MAX_LIST_ITEMS, ActorId, Day, Name, Text, text
+from .limits import MAX_INTERVAL_DAYS, MAX_LIST_ITEMS, ActorId, Day, EventId, Name, Text, text
 
 DatePrecision = Literal["day", "week", "month", "year"]
 Role = Literal[
@@ -70,6 +70,8 @@ class Fact(Model):
     actors: list[ActorRef] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
     sources: list[SourceRef] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
     tags: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    about: EventId | None = Field(default=None, description="the happening this account describes: an id "
+                                  "shared by competing accounts of it, which are shown side by side")
 
     @model_validator(mode="after")
     def _interval_is_ordered_and_bounded(self) -> Fact:

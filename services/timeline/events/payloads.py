@@ -1,4 +1,4 @@
-"""The five payload types. Each cites the codebook whose vocabulary it follows."""
+"""The payload types. Each cites the codebook whose vocabulary it follows."""
 from __future__ import annotations
 
 from functools import cache
@@ -12,6 +12,7 @@ from .limits import (
     MAX_CHANGES_BYTES,
     MAX_CHANGES_DEPTH,
     MAX_LIST_ITEMS,
+    ActorId,
     Count,
     Day,
     EventId,
@@ -98,6 +99,64 @@ class DisplacementReport(Fact):
     destination: Text | None = None
     coo_iso: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     coa_iso: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+
+def _named_actors(fact: Fact, *fields: str) -> None:
+    """Each actor id in ``fields`` must be one of the fact's ``actors``, where its name as
+    written and its role are kept."""
+    named = {a.actor_id for a in fact.actors}
+    for field in fields:
+        value = getattr(fact, field)
+        for actor_id in value if isinstance(value, list) else [value] if value else []:
+            if actor_id not in named:
+                raise ValueError(f"{field}: {actor_id!r} is not one of the event's actors")
+
+
+class Agreement(Fact):
+    """A ceasefire, deal, surrender or agreed talks: ACLED "Strategic developments / Agreement",
+    PLOVER AGREE (CONSULT when ``kind`` is talks). ``parties`` made it; ``mediators`` brokered it;
+    ``guarantors`` vouch for it. Accounts that disagree (on who brokered it, say) are separate
+    events sharing ``about``."""
+
+    kind: Literal["ceasefire", "truce", "peace_deal", "surrender", "evacuation", "withdrawal", "talks", "other"]
+    status: Literal["proposed", "announced", "in_force", "collapsed"]
+    parties: list[ActorId] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    mediators: list[ActorId] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    guarantors: list[ActorId] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    terms: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    plover_type: PloverType = "AGREE"
+    acled_sub_event_type: Literal["Agreement"] | None = None
+    effective_from: Day | None = None
+    effective_until: Day | None = None
+
+    @model_validator(mode="after")
+    def _actors_are_named(self) -> Agreement:
+        _named_actors(self, "parties", "mediators", "guarantors")
+        return self
+
+
+class TerritorialChange(Fact):
+    """Control of a place or crossing passes from one actor to another: ACLED "Battles /
+    Government regains territory", "Battles / Non-state actor overtakes territory" and
+    "Strategic developments / Non-violent transfer of territory"; PLOVER ASSAULT or RETREAT."""
+
+    place: Name = Field(description="the place or crossing as written")
+    crossing: Text | None = Field(default=None, description="the border crossing, when the place is one")
+    from_actor: ActorId | None = Field(default=None, description="who held it; none when not known")
+    to_actor: ActorId = Field(description="who holds it now")
+    acled_sub_event_type: Literal[
+        "Government regains territory", "Non-state actor overtakes territory", "Non-violent transfer of territory",
+    ] | None = None
+    means: Literal["military", "negotiated", "withdrawal", "unknown"] = "unknown"
+    plover_type: PloverType | None = None
+    fatalities: Fatalities = Field(default_factory=Fatalities)
+
+    @model_validator(mode="after")
+    def _actors_are_named(self) -> TerritorialChange:
+        _named_actors(self, "from_actor", "to_actor")
+        if self.from_actor is not None and self.from_actor == self.to_actor:
+            raise ValueError("from_actor and to_actor are the same actor")
+        return self
 
 
 def _fact_model(type_name: str) -> type[Model]:

@@ -21,7 +21,15 @@ from pydantic import BaseModel, create_model
 
 from .common import Fact
 from .envelope import Envelope
-from .payloads import BorderDecision, Correction, DisplacementReport, OffensiveEscalation, Statement
+from .payloads import (
+    Agreement,
+    BorderDecision,
+    Correction,
+    DisplacementReport,
+    OffensiveEscalation,
+    Statement,
+    TerritorialChange,
+)
 
 TYPE_PREFIX = "org.timeline."
 SCHEMA_BASE = "https://timeline.example.org/schemas/"
@@ -71,6 +79,8 @@ FACT_TYPES: tuple[EventType, ...] = (
     _event_type("statement", 1, Statement),
     _event_type("border_decision", 1, BorderDecision, change_fields=("border", "decision")),
     _event_type("displacement_report", 1, DisplacementReport),
+    _event_type("agreement", 1, Agreement, change_fields=("kind", "status")),
+    _event_type("territorial_change", 1, TerritorialChange, change_fields=("place", "to_actor")),
 )
 CORRECTION = _event_type("correction", 1, Correction)
 EVENT_TYPES: tuple[EventType, ...] = (*FACT_TYPES, CORRECTION)

@@ -3,9 +3,8 @@
 1. A shadow schema is created by the Alembic migrations (DDL stays in migrations/).
 2. The shadow is filled, from Kafka offset 0 (in batches, memory stays flat) or from the live
    event log (set-based SQL, ``rebuild.py``), never past the offsets the live projection has
-   stored. Its secondary
-   indexes are dropped while it fills and built again from their own definitions before it
-   catches up: one bulk build is far cheaper than maintaining them row by row. The rebuilt
+   stored. Its secondary indexes are dropped while it fills and built again from their own
+   definitions before it catches up: one bulk build is far cheaper than maintaining them row by row. The rebuilt
    tables are analyzed, so that the first plans after the swap have statistics.
 3. It catches up with what the live projector stored meanwhile, round after round.
 4. It is verified against one snapshot of the live views, at that snapshot's offsets, while

@@ -49,14 +49,6 @@ async def view_checksums(settings: Settings, views: dict[str, str] = VIEWS) -> d
     pool = await make_pool(settings, size=1)
     try:
         async with pool.acquire() as con:
-            out = {}
-            for view in views:
-                row = await con.fetchrow(
-                    "SELECT count(*) AS n,"
-                    " md5(coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint), 0)::text) AS digest"
-                    f" FROM {view} t"
-                )
-                out[view] = (row["n"], row["digest"])
-            return out
+            return await checksums(con, list(views))
     finally:
         await pool.close()

@@ -64,15 +64,24 @@ def slug(name: str, max_bytes: int = 120) -> str:
     return words[:max_bytes].rstrip("-")
 
 
+_ACLED_PERIOD = re.compile(r"\s*\(\d{4}-(\d{4})?\)\s*$")
+
+
 class ActorResolver:
-    """Names as written to registry ids, through ids, display names and aliases (any case).
+    """Names as written to registry ids, through ids, display names and aliases (any case, and
+    without ACLED's period: "Government of Syria" finds "Government of Syria (2000-)").
     A name the registry lacks gets a stable slug id; it shows as ``registered: false``."""
 
     def __init__(self, registry: Iterable[Actor]) -> None:
         self._ids: dict[str, str] = {}
-        for actor in registry:
+        actors = list(registry)
+        for actor in actors:
             for name in (actor.id, actor.name, *actor.aliases):
                 self._ids.setdefault(name.casefold().strip(), actor.id)
+        # ACLED dates its state actors ("Government of Syria (2000-)"); UCDP and GDELT do not
+        for actor in actors:
+            for name in (actor.name, *actor.aliases):
+                self._ids.setdefault(_ACLED_PERIOD.sub("", name).casefold().strip(), actor.id)
 
     def resolve(self, name: str) -> tuple[str, bool]:
         """(actor id, whether the registry knows it)."""

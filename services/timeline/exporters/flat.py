@@ -1,0 +1,95 @@
+"""``timeline export csv``: one row per event, in flat columns that spreadsheets, R
+(``read.csv``, ``readr::read_csv``) and pandas read as they are.
+
+UTF-8 without a byte-order mark, a header line, ``\\n`` line ends, quoting only where a cell
+needs it. Dates are ISO 8601 (``2018-06-26``), instants RFC 3339 in UTC (``…Z``), booleans
+``true``/``false``, a missing value an empty cell. Lists are joined with ``;`` in the same order
+across the columns of one list (``actor_ids[k]``, ``actor_names[k]`` and ``actor_roles[k]`` are
+one actor; ``publishers[k]``, ``claimants[k]``… one source). ``details`` holds the fields of the
+event's own type (``figure``, ``decision``, ``plover_type``…) as one JSON object.
+
+Columns:
+
+====================  ==============================================================
+source, id            the event's key (CloudEvents ``source`` and ``id``)
+version               1 for an event never corrected, n after n - 1 corrections
+known_at              when this version became known (its ``recordedtime``)
+retracted             whether a correction withdrew the event
+type                  offensive_escalation, statement, displacement_report, …
+occurred_start/_end   the interval it happened in
+date_precision        day, week, month or year
+country_iso3 …        admin1, admin1_pcode, admin2, location_name, latitude,
+                      longitude, geo_precision (ACLED 1 town … 3 region)
+actor_ids …           actor_names (as written), actor_roles
+publishers …          claimants, urls, published_at, reliability (A–F), credibility (1–6)
+summary, tags, about  the text; its tags; the happening competing accounts share
+details               the type's own fields, as JSON
+====================  ==============================================================
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import IO, Any
+
+from ..events.common import Fact
+from . import ExportEntry
+
+COMMON = frozenset(Fact.model_fields)
+LOCATION = ("country_iso3", "admin1", "admin1_pcode", "admin2", "location_name", "latitude", "longitude",
+            "geo_precision")
+ACTOR_FIELDS = {"actor_ids": "actor_id", "actor_names": "name", "actor_roles": "role"}
+SOURCE_FIELDS = {"publishers": "publisher", "claimants": "original_claimant", "urls": "url",
+                 "published_at": "published_at", "reliability": "reliability", "credibility": "credibility"}
+COLUMNS = ("source", "id", "version", "known_at", "retracted", "type", "occurred_start", "occurred_end",
+           "date_precision", *LOCATION, *ACTOR_FIELDS, *SOURCE_FIELDS, "summary", "tags", "about", "details")
+SEPARATOR = ";"
+
+
+def cell(value: Any) -> str:
+    """One value as a cell: empty for none, ``true``/``false``, ISO dates, UTC instants with ``Z``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def joined(values: Iterable[Any]) -> str:
+    return SEPARATOR.join(cell(v) for v in values)
+
+
+def row(e: ExportEntry) -> list[str]:
+    """The cells of one event, in ``COLUMNS`` order."""
+    p = e["payload"]
+    location = p.get("location", {})
+    actors, sources = p.get("actors", []), p.get("sources", [])
+    details = {k: v for k, v in p.items() if k not in COMMON}
+    values: dict[str, Any] = {
+        "source": e["source"], "id": e["id"], "version": e["version"], "known_at": e["known_at"],
+        "retracted": e["retracted"], "type": e["type"], "occurred_start": p.get("occurred_start"),
+        "occurred_end": p.get("occurred_end"), "date_precision": p.get("date_precision"),
+        **{k: location.get(k) for k in LOCATION},
+        **{column: joined(a.get(k) for a in actors) for column, k in ACTOR_FIELDS.items()},
+        **{column: joined(s.get(k) for s in sources) for column, k in SOURCE_FIELDS.items()},
+        "summary": p.get("summary"), "tags": joined(p.get("tags", [])), "about": p.get("about"),
+        "details": json.dumps(details, ensure_ascii=False, sort_keys=True, default=str) if details else "",
+    }
+    return [cell(values[c]) for c in COLUMNS]
+
+
+def write(entries: Iterable[ExportEntry], out: IO[str]) -> int:
+    """Write the header and one row per entry to ``out``; return the number of rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    n = 0
+    for e in entries:
+        writer.writerow(row(e))
+        n += 1
+    return n

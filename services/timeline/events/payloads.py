@@ -47,6 +47,8 @@ class OffensiveEscalation(Fact):
         "Air/drone strike", "Shelling/artillery/missile attack", "Remote explosive/landmine/IED",
         "Armed clash", "Government regains territory", "Non-state actor overtakes territory",
         "Agreement", "Non-violent transfer of territory", "Other",
+        "Chemical weapon", "Suicide bomb", "Grenade",
+        "Attack", "Abduction/forced disappearance", "Sexual violence", "Looting/property destruction",
     ]
     attack_kinds: list[Literal["air_strike", "shelling", "missile", "barrel_bomb", "bombing", "ground_offensive"]] = (
         Field(default_factory=list, max_length=MAX_LIST_ITEMS)

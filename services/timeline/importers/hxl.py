@@ -72,13 +72,15 @@ FIELD_TAGS = {"data.summary": "#description", "data.reporting_org": "#org+name",
 
 @dataclass(frozen=True)
 class Hashtag:
-    """A column's hashtag and attributes, lower-cased, e.g. ``#affected`` with {idps, ind}."""
+    """A column's hashtag and attributes, lower-cased, e.g. ``#affected`` with {idps, ind};
+    ``written`` is the spec as the table gives it, without spaces (``#affected+idps+ind``)."""
 
     tag: str
     attributes: frozenset[str]
+    written: str
 
     def __str__(self) -> str:
-        return "#" + self.tag + "".join("+" + a for a in sorted(self.attributes))
+        return self.written
 
     def matches(self, tag: str, having: tuple[str, ...] = (), without: frozenset[str] = frozenset()) -> bool:
         return self.tag == tag and self.attributes.issuperset(having) and not self.attributes & without
@@ -89,8 +91,8 @@ def hashtag(cell: str) -> Hashtag | None:
     m = HASHTAG.match(cell)
     if m is None:
         return None
-    attributes = frozenset(a.strip().lower() for a in m[2].split("+") if a.strip())
-    return Hashtag(m[1].lower(), attributes)
+    attributes = [a.strip().lower() for a in m[2].split("+") if a.strip()]
+    return Hashtag(m[1].lower(), frozenset(attributes), "#" + "+".join([m[1].lower(), *attributes]))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,35 @@ NEXT_CURSOR = ("opaque token: pass it as `cursor` to get the next page; null on 
                " Tokens this API did not return are refused with 422.")
 
 
+class PlaceRef(BaseModel):
+    """The gazetteer place an event resolves to (its location_name, else admin2, else admin1, in
+    any spelling), beside the names as written."""
+
+    id: str
+    name: str
+    pcode: str | None = Field(description="OCHA P-code, where known")
+    kind: str
+
+
+class Place(BaseModel):
+    """One place of the gazetteer."""
+
+    id: str
+    name: str
+    aliases: list[str]
+    kind: str
+    country_iso3: str
+    pcode: str | None = Field(description="OCHA P-code, where known")
+    within: str | None = Field(description="id of the place containing this one")
+    latitude: float | None
+    longitude: float | None
+
+
+class PlacePage(BaseModel):
+    items: list[Place]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+
+
 class TimelineItem(BaseModel):
     source: str
     id: str
@@ -20,13 +49,15 @@ class TimelineItem(BaseModel):
     date_precision: str
     country_iso3: str
     admin1: str | None
-    location_name: str | None
+    location_name: str | None = Field(description="the place name as written")
+    admin2: str | None = Field(description="the second-level division as written")
     summary: str
     actor_ids: list[str]
     publishers: list[str]
     claimants: list[str]
     retracted: bool
     known_at: datetime
+    place: PlaceRef | None = Field(description="the gazetteer place the names as written resolve to; null if none")
 
 
 class TimelinePage(BaseModel):
@@ -49,19 +80,35 @@ class Version(BaseModel):
 class EventHistory(BaseModel):
     source: str
     id: str
+    location_name: str | None = Field(description="the current version's place name as written")
+    place: PlaceRef | None = Field(description="the gazetteer place the current version resolves to; null if none")
     current: Version
     versions: list[Version]
 
 
 class Actor(BaseModel):
+    """An actor of the registry (``registered: true``), or an actor id events name that the
+    registry does not hold (``registered: false``: its name is the one most often written, it has
+    no aliases or type)."""
+
     id: str
     name: str
     aliases: list[str]
-    actor_type: str
+    actor_type: str | None
     acled_inter: int | None
     country_iso3: str | None
     wikidata: str | None
+    registered: bool
     events: int = 0
+
+
+class UnregisteredActor(BaseModel):
+    """An actor id that current events name but the registry does not hold: to be added to it."""
+
+    id: str
+    names_as_written: list[str]
+    roles: list[str]
+    events: int
 
 
 class ActorProfile(BaseModel):
@@ -73,8 +120,52 @@ class ActorProfile(BaseModel):
 
 
 class ActorPage(BaseModel):
-    items: list[Actor]
+    items: list[Actor | UnregisteredActor] = Field(description="registry actors, or with registered=false the "
+                                                   "actors outside the registry")
     next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+
+
+class ClaimSource(BaseModel):
+    """One source an account cites, with its Admiralty grades."""
+
+    publisher: str
+    original_claimant: str
+    reliability: str = Field(description="A (completely reliable) ... E (unreliable), F (cannot be judged)")
+    credibility: int = Field(description="1 (confirmed by other sources) ... 5 (improbable), 6 (cannot be judged)")
+    url: str | None
+    published_at: date | None
+
+
+class Account(BaseModel):
+    """One account of a happening: an event of its own."""
+
+    source: str
+    id: str
+    version: int
+    type: str
+    summary: str
+    occurred_start: date
+    occurred_end: date
+    date_precision: str
+    country_iso3: str
+    admin1: str | None
+    location_name: str | None
+    place: PlaceRef | None
+    actor_ids: list[str]
+    claimants: list[str]
+    publishers: list[str]
+    sources: list[ClaimSource]
+    details: dict[str, Any] = Field(description="the type-specific fields (agreement: kind, status, parties, "
+                                    "mediators, guarantors, terms ...)")
+    known_at: datetime
+
+
+class Claims(BaseModel):
+    """The competing accounts of one happening, side by side; nothing merged."""
+
+    about: str
+    accounts: list[Account]
+    disputed: list[str] = Field(description="the type-specific fields on which the accounts differ")
 
 
 class DisplacementFigure(BaseModel):

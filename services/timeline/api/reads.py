@@ -1,4 +1,5 @@
-"""Read endpoints: timeline, one event's history, actors, displacement, borders, GeoJSON.
+"""Read endpoints: timeline, one event's history, actors (registered or not), places, claims of
+one happening, displacement, borders, GeoJSON.
 
 Every list is paged: ``limit`` rows (at most 500) and a ``next_cursor`` to pass as ``cursor`` for
 the next page, null on the last one. Cursors are keyset positions, so a page does not shift
@@ -17,6 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from .. import read
 from ..events import FACT_TYPES
 from ..events.limits import ID_BYTES, MAX_TEXT_CHARS, SOURCE_BYTES
+from ..read import claims as claim_reads
+from ..read import places as place_reads
 from . import cursors, errors, models
 from .encoding import fields_of, json_response
 from .params import Day, Flag, Moment, count
@@ -81,7 +84,12 @@ async def timeline_filters(
     admin1: Text = None,
     claimant: Text = None,
     publisher: Text = None,
-    q: Annotated[str | None, Query(description=f"text in the summary, at least {MIN_SEARCH} characters",
+    place: Annotated[str | None, Query(description="a place of the gazetteer by id or any spelling: the events "
+                                       "resolved to it or to a place within it, however they spell it; a name "
+                                       "the gazetteer does not know matches the events that write it",
+                                       pattern=NO_NUL, max_length=MAX_TEXT_CHARS)] = None,
+    q: Annotated[str | None, Query(description=f"text in the summary, at least {MIN_SEARCH} characters; a "
+                                               "place it names also matches its other spellings",
                                    min_length=MIN_SEARCH, max_length=200, pattern=NO_NUL)] = None,
     retracted: Annotated[Flag, Query(description="include retracted events")] = False,
     as_of: Annotated[Moment | None,
@@ -92,7 +100,7 @@ async def timeline_filters(
     """The query parameters shared by /timeline and /timeline.geojson (a coroutine: FastAPI runs
     a plain function in a thread)."""
     return dict(date_from=date_from, date_to=date_to, type=type, actor=actor, country_iso3=country,
-                admin1=admin1, claimant=claimant, publisher=publisher, text=q,
+                admin1=admin1, claimant=claimant, publisher=publisher, text=q, place=place,
                 include_retracted=retracted, as_of=as_of, cursor=cursor, limit=limit)
 
 
@@ -127,7 +135,10 @@ async def event(request: Request, id: Annotated[str, Path(pattern=NO_NUL, max_le
     history = await read.events.versions(request.app.state.pool, source, id)
     if not history:
         raise HTTPException(404, f"no event {id!r} from {source!r}")
-    return json_response({"source": source, "id": id, "current": history[-1], "versions": history})
+    location = history[-1]["payload"].get("location", {})
+    place = await place_reads.of_location(request.app.state.pool, location)
+    return json_response({"source": source, "id": id, "location_name": location.get("location_name"),
+                          "place": place, "current": history[-1], "versions": history})
 
 
 def _paged(rows: list[dict], limit: int, key) -> dict:
@@ -145,10 +156,18 @@ def _without_key(page: dict) -> dict:
 
 
 @router.get("/actors", response_model=models.ActorPage, tags=["actors"])
-async def actors(request: Request, cursor: Cursor = None, limit: Limit = 100) -> Response:
-    """The canonical actor registry, by id."""
+async def actors(
+    request: Request,
+    registered: Annotated[Flag, Query(description="true: the canonical actor registry; false: the actor ids "
+                                      "events name that the registry does not hold, with their names as "
+                                      "written, to be added to it")] = True,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    """The canonical actor registry, by id; with ``registered=false``, the actors outside it."""
     after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
-    rows = await read.actors.listing(request.app.state.pool, after, limit + 1)
+    listing = read.actors.listing if registered else read.actors.unregistered
+    rows = await listing(request.app.state.pool, after, limit + 1)
     return json_response(_paged(rows, limit, lambda r: [r["id"]]))
 
 
@@ -162,7 +181,9 @@ async def _actor(request: Request, name: str) -> dict:
 @router.get("/actors/{name}", response_model=models.ActorProfile, tags=["actors"],
             responses=errors.not_found("actor"))
 async def actor_profile(request: Request, name: Name) -> Response:
-    """One actor (by id, name or alias): roles, counts by type and by month, names as written."""
+    """One actor (by id, name or alias): roles, counts by type and by month, names as written. An
+    actor id events name that the registry does not hold has a profile too, with
+    ``registered: false``."""
     found = await _actor(request, name)
     activity = await read.actors.activity(request.app.state.pool, found["id"])
     return json_response({"actor": fields_of(models.Actor, found), **activity})
@@ -175,6 +196,35 @@ async def actor_timeline(request: Request, name: Name, f: TimelineFilters) -> Re
     found = await _actor(request, name)
     values = {**f, "actor": found["id"]}
     return json_response(await _page(request, values))
+
+
+@router.get("/places", response_model=models.PlacePage, tags=["places"])
+async def places(request: Request, cursor: Cursor = None, limit: Limit = 100) -> Response:
+    """The gazetteer, by id: names, aliases, OCHA P-codes where known, coordinates."""
+    after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
+    rows = await place_reads.listing(request.app.state.pool, after, limit + 1)
+    return json_response(_paged(rows, limit, lambda r: [r["id"]]))
+
+
+@router.get("/places/{name}", response_model=models.Place, tags=["places"], responses=errors.not_found("place"))
+async def place(request: Request, name: Name) -> Response:
+    """One place of the gazetteer, by id or any spelling (ignoring case)."""
+    found = await place_reads.find(request.app.state.pool, name)
+    if found is None:
+        raise HTTPException(404, f"no place named {name!r}")
+    return json_response(found)
+
+
+@router.get("/claims/{about}", response_model=models.Claims, tags=["claims"],
+            responses=errors.not_found("happening"))
+async def claims(request: Request, about: Annotated[str, Path(pattern=NO_NUL, max_length=ID_BYTES)]) -> Response:
+    """The competing accounts of one happening (the events whose ``about`` is this id), side by
+    side: summary, type, type-specific fields, claimants, publishers and Admiralty grades, and
+    the fields on which they disagree."""
+    accounts = await claim_reads.accounts(request.app.state.pool, about)
+    if not accounts:
+        raise HTTPException(404, f"no account of {about!r}")
+    return json_response({"about": about, "accounts": accounts, "disputed": claim_reads.disputed(accounts)})
 
 
 async def _page(request: Request, values: dict) -> dict:

@@ -48,19 +48,21 @@ async def _publish(settings: Settings, events) -> int:
 def seed(
     actors: Path = typer.Option(REPO_ROOT / "seeds" / "actors.json", help="actor registry (JSON array)"),
     events: Path = typer.Option(REPO_ROOT / "seeds" / "seed-article.jsonl", help="events (JSON Lines)"),
+    places: Path = typer.Option(REPO_ROOT / "seeds" / "places.json", help="gazetteer of places (JSON array)"),
 ) -> None:
-    """Load the actor registry into PostgreSQL and publish the seed events."""
+    """Load the actor registry and the gazetteer into PostgreSQL and publish the seed events."""
     from ..events.actors import load_registry
     from ..events.jsonl import read_events
-    from ..store.reference import upsert_actors
+    from ..store.reference import load_gazetteer, upsert_actors, upsert_places
 
     s = load_settings()
-    registry = load_registry(actors)
+    registry, gazetteer = load_registry(actors), load_gazetteer(places)
     require_services(s, postgresql=True, kafka=True, topics=event_topic_names(s))
     asyncio.run(upsert_actors(s, registry))
+    asyncio.run(upsert_places(s, gazetteer))
     parsed, errors = read_events(events.read_text(encoding="utf-8").splitlines())
     if errors:
         for error in errors:
             err.print(f"[red]{events}: {error}[/red]", highlight=False)
         raise typer.Exit(1)
-    console.print(f"loaded {len(registry)} actors; published {asyncio.run(_publish(s, parsed))} events")
+    console.print(f"loaded {len(registry)} actors and {len(gazetteer)} places; published {asyncio.run(_publish(s, parsed))} events")

@@ -21,8 +21,17 @@ def _when(row) -> str:
     return str(start) if start == end else f"{start}…{end} ({precision})"
 
 
+def _where(row) -> str:
+    """The names as written, then the gazetteer place they resolve to (with its P-code)."""
+    written = ", ".join(x for x in (row["location_name"], row["admin1"], row["country_iso3"]) if x)
+    place = row.get("place")
+    if not place:
+        return written
+    return f"{written} → {place['name']}" + (f" ({place['pcode']})" if place["pcode"] else "")
+
+
 async def print_timeline(settings: Settings, console: Console, actor, type_, date_from, date_to, as_of,
-                         retracted, limit) -> None:
+                         retracted, limit, place=None) -> None:
     async with bootstrap.engine(settings) as engine:
         actor_id = None
         if actor:
@@ -30,11 +39,11 @@ async def print_timeline(settings: Settings, console: Console, actor, type_, dat
             actor_id = found["id"] if found else actor
         rows = await timeline.entries(engine, timeline.TimelineQuery(
             actor_id=actor_id, type=type_, date_from=date_from, date_to=date_to, as_of=as_of,
-            include_retracted=retracted, limit=limit))
+            include_retracted=retracted, place=place, limit=limit))
     table = Table("when", "type", "where", "what", "actors", "sources", title="Timeline" + (f" as of {as_of}" if as_of else ""))
     for r in rows:
         what = r["summary"] + (" [retracted]" if r["retracted"] else "") + (f" (v{r['version']})" if r["version"] > 1 else "")
-        where = ", ".join(x for x in (r["location_name"], r["admin1"], r["country_iso3"]) if x)
+        where = _where(r)
         table.add_row(*_plain(_when(r), r["type"], where, what, ", ".join(r["actor_ids"]),
                               "; ".join(f"{p} (claim: {c})" for p, c in zip(r["publishers"], r["claimants"], strict=True))
                               if len(r["publishers"]) == len(r["claimants"])
@@ -50,8 +59,10 @@ async def print_actor(settings: Settings, console: Console, name: str) -> bool:
             return False
         activity = await actors.activity(engine, actor["id"])
         rows = await timeline.entries(engine, timeline.TimelineQuery(actor_id=actor["id"]))
-    console.print(f"[bold]{escape(actor['name'])}[/bold] ({escape(actor['id'])}), {escape(actor['actor_type'])}"
-                  + (f", {escape(actor['country_iso3'])}" if actor["country_iso3"] else ""))
+    console.print(f"[bold]{escape(actor['name'])}[/bold] ({escape(actor['id'])})"
+                  + (f", {escape(actor['actor_type'])}" if actor["actor_type"] else "")
+                  + (f", {escape(actor['country_iso3'])}" if actor["country_iso3"] else "")
+                  + (", registered" if actor["registered"] else ", not registered: named by events only"))
     for label, text in (
         ("aliases", ", ".join(actor["aliases"])),
         ("named in the texts as", ", ".join(activity["names_as_written"])),

@@ -17,6 +17,8 @@ def show_timeline(
     date_to: datetime | None = typer.Option(None, "--to", formats=["%Y-%m-%d"]),
     as_of: str | None = typer.Option(None, help="the timeline as known at this instant (RFC 3339)"),
     retracted: bool = typer.Option(False, "--retracted", help="include retracted events"),
+    place: str | None = typer.Option(None, help="a place by id or any spelling: its events and those of the "
+                                     "places within it, however they spell it"),
     limit: int = typer.Option(1000),
 ) -> None:
     """Print the chronological timeline."""
@@ -25,7 +27,7 @@ def show_timeline(
     s, instant = load_settings(), parse_instant(as_of)
     require_services(s, postgresql=True)
     asyncio.run(print_timeline(s, console, actor, type, date_from and date_from.date(),
-                               date_to and date_to.date(), instant, retracted, limit))
+                               date_to and date_to.date(), instant, retracted, limit, place))
 
 
 @show_app.command("actor")

@@ -1,11 +1,15 @@
 """The timeline: current entries in chronological order, filtered, paged by a keyset cursor,
-or as known at an instant (``as_of``); and the coordinates of its entries, for GeoJSON."""
+or as known at an instant (``as_of``); and the coordinates of its entries, for GeoJSON.
+
+Each entry comes with the gazetteer place it resolves to (``places``) beside the names as
+written; a filter on a place, or a text search naming one, finds every spelling of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from . import places
 from .sql import Database, rows
 
 ORDER = "occurred_start, occurred_end, source, id"
@@ -27,14 +31,18 @@ class TimelineQuery:
     claimant: str | None = None
     publisher: str | None = None
     text: str | None = None
+    place: str | None = None
     after: tuple | None = None
     limit: int = 1000
 
 
 COLUMNS = (
     "source, id, version, type, occurred_start, occurred_end, date_precision, country_iso3, admin1,"
-    " location_name, summary, actor_ids, publishers, claimants, retracted, known_at"
+    " location_name, payload->'location'->>'admin2' AS admin2, summary, actor_ids, publishers, claimants,"
+    " retracted, known_at"
 )
+# the page's rows with their resolved place, looked up for those rows only
+PLACE = places.place("h.location_name", "h.admin2", "h.admin1")
 
 
 def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
@@ -48,9 +56,6 @@ def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
         if value is not None:
             where.append(clause)
             params[name] = value
-    if q.text:
-        where.append("summary ILIKE :text")
-        params["text"] = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     if not q.include_retracted:
         where.append("NOT retracted")
     if q.after is not None:
@@ -64,18 +69,47 @@ async def entries(engine: Database, q: TimelineQuery) -> list[dict[str, Any]]:
     (source, id), so events known only to the week or month sort stably among exact ones."""
     where, params = _filters(q)
     params["limit"] = q.limit
-    if q.as_of is not None:
-        return await rows(engine, _as_of(where), {**params, "as_of": q.as_of})
-    if q.text:
-        words, more = await word_conditions(engine, q.text)
-        where += words
+    if q.place is not None:
+        clause, more = await places.filter_for(engine, q.place)
+        where.append(clause)
         params.update(more)
+    if q.text:
+        clauses, more = await text_conditions(engine, q.text, words=q.as_of is None)
+        where += clauses
+        params.update(more)
+    if q.as_of is not None:
+        return await rows(engine, _with_place(_as_of(where)), {**params, "as_of": q.as_of})
     if q.date_from is not None:
         # no event overlapping the range starts earlier than this (migration 0007): it bounds
         # the index scan from below, where occurred_end >= date_from alone could not
         where.append("occurred_start >= CAST(:date_from AS date)"
                      " - (SELECT coalesce(max(occurred_end - occurred_start), 0) FROM timeline_entry)")
-    return await rows(engine, _select("timeline_entry", where), params)
+    return await rows(engine, _with_place(_select("timeline_entry", where)), params)
+
+
+def _with_place(sql: str) -> str:
+    return f"SELECT h.*, {PLACE} AS place FROM ({sql}) AS h ORDER BY {ORDER}"
+
+
+def _pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def text_conditions(engine: Database, text: str, words: bool = True) -> tuple[list[str], dict[str, Any]]:
+    """Conditions that hold for the entries whose summary contains ``text``, or ``text`` with a
+    place it names spelled another way (``places.search_spellings``), ignoring case; with
+    ``words``, narrowed by the word index (``word_conditions``)."""
+    spellings = await places.search_spellings(engine, text)
+    branches: list[list[str]] = []
+    params: dict[str, Any] = {}
+    for i, spelling in enumerate(spellings):
+        suffix = "" if len(spellings) == 1 else f"_{i}"
+        branch, more = await word_conditions(engine, spelling, suffix) if words else ([], {})
+        branches.append([*branch, f"summary ILIKE :text{suffix}"])
+        params.update(more, **{f"text{suffix}": _pattern(spelling)})
+    if len(branches) == 1:
+        return branches[0], params
+    return ["(" + " OR ".join("(" + " AND ".join(b) + ")" for b in branches) + ")"], params
 
 
 def _select(table: str, where: list[str]) -> str:
@@ -108,7 +142,7 @@ PART_MIN = 3  # a shorter part of a word cannot use the vocabulary's trigram ind
 CANDIDATES = 500  # a part found in more words than this narrows too little to help
 
 
-async def word_conditions(engine: Database, text: str) -> tuple[list[str], dict[str, Any]]:
+async def word_conditions(engine: Database, text: str, suffix: str = "") -> tuple[list[str], dict[str, Any]]:
     """Conditions on ``timeline_entry.words`` (migration 0010) that every entry whose summary
     contains ``text`` meets: they narrow the search to the index, ``summary ILIKE`` decides.
 
@@ -116,7 +150,8 @@ async def word_conditions(engine: Database, text: str) -> tuple[list[str], dict[
     the text's edge next to a separator) on both sides is a whole word of the summary; the first
     and last may be parts of longer words, so one of the summary's words contains them: the
     words of the vocabulary that do are passed as values, so that the planner weighs them with
-    the column's statistics (a common word walks the timeline in order, a rare one the index)."""
+    the column's statistics (a common word walks the timeline in order, a rare one the index).
+    ``suffix`` ends the names of the parameters, so that several searches combine."""
     found = (await rows(engine, TOKENS, {"q": text, "part_min": PART_MIN, "candidates": CANDIDATES}))[0]
     words: list[str] = found["words"]
     last = len(words) - 1
@@ -124,14 +159,14 @@ async def word_conditions(engine: Database, text: str) -> tuple[list[str], dict[
     where: list[str] = []
     params: dict[str, Any] = {}
     if whole:
-        where.append("words @> CAST(:whole_words AS text[])")
-        params["whole_words"] = sorted(set(whole))
+        where.append(f"words @> CAST(:whole_words{suffix} AS text[])")
+        params[f"whole_words{suffix}"] = sorted(set(whole))
     parts = {0: found["first_in"], last: found["last_in"]} if words else {}
     for n, (i, containing) in enumerate(sorted(parts.items())):
         if words[i] in whole or len(words[i]) < PART_MIN or len(containing) > CANDIDATES:
             continue
-        where.append(f"words && CAST(:part_{n} AS text[])")
-        params[f"part_{n}"] = containing
+        where.append(f"words && CAST(:part_{n}{suffix} AS text[])")
+        params[f"part_{n}{suffix}"] = containing
     return where, params
 
 

@@ -150,7 +150,7 @@ def _actor_id(context: ImportContext, name: str, row: dict[str, str]) -> str:
     every victim of one-sided violence "Civilians"; they are the civilians of the row's country,
     as ACLED names them ("Civilians (Syria)")."""
     if name == "Civilians" and row["country"].strip():
-        name = f"Civilians ({_BRACKETS.sub('', row['country']).strip()})"
+        return context.actors.id(f"Civilians ({_BRACKETS.sub('', row['country']).strip()})")
     actor_id, known = context.actors.resolve(name)
     if not known and "(" in name:
         plain_id, plain_known = context.actors.resolve(_BRACKETS.sub("", name))

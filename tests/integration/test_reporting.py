@@ -19,7 +19,8 @@ pytestmark = pytest.mark.integration
 
 ROLE = "timeline_reporting"
 DOCS = ROOT / "docs" / "reporting.md"
-VIEWS = {"timeline", "actor_activity", "displacement_series", "border_status", "border_history"}
+VIEWS = {"timeline", "actor_activity", "displacement_series", "border_status", "border_history",
+         "places", "claims", "agreements", "territorial_changes"}
 
 
 def reporting_schema(settings) -> str:
@@ -126,7 +127,7 @@ async def test_displacement_series_keeps_the_competing_refugee_figures_apart(see
     assert rows[0]["claimants"] != rows[1]["claimants"]
     assert "Jordanian Government" in rows[1]["claimants"]
     assert {r["unit"] for r in rows} == {"person"} and {r["country_iso3"] for r in rows} == {"JOR"}
-    assert {r["reporting_org"] for r in rows} == {"UNHCR", "Government of Jordan"}
+    assert {r["reporting_org"] for r in rows} == {"EA WorldView", "Government of Jordan"}
 
 
 async def test_border_status_has_the_latest_jordan_syria_decision(seeded, reader):

@@ -230,7 +230,9 @@ def _each(script: str) -> list[str]:
 def view_statements(schema: str) -> list[str]:
     """The reporting views of this revision, their comments and grants (idempotent)."""
     s, r = f'"{schema}"', f'"{reporting_schema(schema)}"'
-    statements = []
+    statements = [f"COMMENT ON COLUMN {r}.timeline.type IS " + _literal(
+        "event type: offensive_escalation, statement, border_decision, displacement_report, agreement or "
+        "territorial_change")]
     for name, comment, select, columns in VIEWS:
         statements.append(f"CREATE OR REPLACE VIEW {r}.{name} AS {select.replace('{s}', s).strip()}")
         statements.append(f"COMMENT ON VIEW {r}.{name} IS {_literal(comment)}")

@@ -298,6 +298,24 @@ async def test_the_reporting_views_show_claims_agreements_and_territorial_change
         "sy-daraa": "SY12", "sy-quneitra": "SY14", "sy-as-sweida": "SY13", "jo-amman-governorate": "JO11"}
 
 
+def doc_example(view: str) -> str:
+    """The example query in the section of ``view`` in docs/reporting.md."""
+    section = (ROOT / "docs" / "reporting.md").read_text().split(f"\n### `{view}`\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```sql\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_examples_of_the_docs_answer_as_the_reporting_role(reader):
+    con, schema = reader
+    rows = await con.fetch(doc_example("claims").replace("reporting.", f'"{schema}".'))
+    ours = [(r["original_claimant"], r["mediators"]) for r in rows if r["about"] == ABOUT]
+    assert ours == [("Russian Defence Ministry", '["russia"]'), ("opposition negotiators", '["jordan"]')]
+    rows = await con.fetch(doc_example("territorial_changes").replace("reporting.", f'"{schema}".'))
+    held = {r["place_id"]: r["to_actor"] for r in rows}
+    assert held["sy-nassib-crossing"] == "assad-regime"
+    comment = await con.fetchval(f"SELECT col_description('\"{schema}\".timeline'::regclass, 4)")
+    assert "agreement" in comment and "territorial_change" in comment
+
+
 async def test_the_displacement_view_keeps_competing_figures_apart(reader):
     con, schema = reader
     rows = await con.fetch(f'SELECT figure, claimants FROM "{schema}".displacement_series'

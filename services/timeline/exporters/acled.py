@@ -46,7 +46,7 @@ def write(entries: Iterable[ExportEntry], out: IO[str], registry: Iterable[Actor
     """Write ``entries`` as ACLED rows to ``out``; the number written. ``registry`` gives the actors'
     ``inter`` codes (default: the registry in ``seeds/actors.json``)."""
     inter = {a.id: a.acled_inter for a in (_default_registry() if registry is None else registry) if a.acled_inter}
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; with "\n" alone, a cell holding "\r" goes unquoted
     writer.writerow(COLUMNS)
     written = 0
     for entry in entries:

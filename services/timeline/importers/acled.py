@@ -91,7 +91,7 @@ def read(path: Path, context: ImportContext) -> Iterator[Envelope | RowError]:
                 first = False
                 missing = [c for c in COLUMNS if c not in row]
                 if missing:
-                    yield RowError(context.file, 1, missing[0], f"missing from the header ({len(missing)} of ACLED's columns are)")
+                    yield RowError(context.file, 1, missing[0], f"not in the header ({len(missing)} of ACLED's {len(COLUMNS)} columns are missing)")
                     return
             yield checked(context.file, line, lambda row=row: to_event(row, context))  # type: ignore[misc]
 

@@ -61,6 +61,11 @@ class Held(NamedTuple):
     digests: bytes  # 8 bytes per top-level field of the type, in the model's field order
 
 
+def held_event(type_name: str, version: int, retracted: bool, known_at: datetime, inside: bool, payload: Any) -> Held:
+    """What we keep of one held event whose current payload is ``payload``."""
+    return Held(type_name, version, retracted, known_at, inside, _digests(type_name, _dump(type_name, payload)))
+
+
 def _dump(type_name: str, data: Any) -> dict[str, Any]:
     """The payload as the projector stores it (JSON mode, without None)."""
     model = BY_NAME[type_name].payload
@@ -161,8 +166,8 @@ async def compare(settings: Any, source: str, *, country: Sequence[str] = (), da
         async with con.transaction(readonly=True):
             async for row in con.cursor(HELD, source, date_from, date_to, countries, prefetch=FETCH):
                 payload = orjson.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
-                held[row["id"]] = Held(row["type"], row["version"], row["retracted"], row["known_at"], row["inside"],
-                                       _digests(row["type"], _dump(row["type"], payload)))
+                held[row["id"]] = held_event(row["type"], row["version"], row["retracted"], row["known_at"], row["inside"],
+                                             payload)
     finally:
         await con.close()
     scoped = bool(countries or date_from or date_to)

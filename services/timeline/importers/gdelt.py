@@ -28,12 +28,11 @@
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..events import Envelope
 from . import cameo
@@ -86,6 +85,7 @@ ROLES = {"statement": ("speaker", "addressee"), "agreement": ("decider", "decide
 
 def read(path: Path, context: ImportContext) -> Iterator[Envelope | RowError]:
     """One event per line of a GDELT 2.0 event file, or a ``RowError`` for a bad line."""
+    actor_id = cache(context.actors.id)  # GDELT names the same few thousand actors again and again
     with context.open(path) as text:
         line = 0
         try:
@@ -98,12 +98,12 @@ def read(path: Path, context: ImportContext) -> Iterator[Envelope | RowError]:
                     yield RowError(context.file, line, None, f"{len(cells)} cells where GDELT 2.0 has {len(COLUMNS)}")
                     continue
                 row = dict(zip(COLUMNS, cells, strict=True))
-                yield checked(context.file, line, partial(_event, row, context))
+                yield checked(context.file, line, partial(_event, row, actor_id))
         except UnicodeDecodeError as exc:
             yield RowError(context.file, line + 1, None, f"not UTF-8 text ({exc.reason})")
 
 
-def _event(row: dict[str, str], context: ImportContext) -> Envelope:
+def _event(row: dict[str, str], actor_id: Callable[[str], str]) -> Envelope:
     gid = row["GlobalEventID"].strip()
     if not gid.isdigit():
         raise BadRow("GlobalEventID", f"{gid!r} is not a GDELT event id (digits)")
@@ -113,7 +113,7 @@ def _event(row: dict[str, str], context: ImportContext) -> Envelope:
         reason = "has no PLOVER type (PLOVER drops CAMEO's root 01)" if code.startswith("01") else "is not a CAMEO code"
         raise BadRow("EventCode", f"{code!r} {reason}: not imported")
     day, added = _day(row["Day"]), _added(row["DATEADDED"])
-    actors = _actors(row, mapping.type, context)
+    actors = _actors(row, mapping.type, actor_id)
     location, place = _location(row)
     data: dict[str, Any] = {
         "summary": _summary(row, code, place),
@@ -137,12 +137,12 @@ def _fields(m: cameo.Mapping, actors: list[dict[str, str]]) -> dict[str, Any]:
             "attack_kinds": list(m.attack_kinds), "weapons": list(m.weapons)}
 
 
-def _actors(row: dict[str, str], type_name: str, context: ImportContext) -> list[dict[str, str]]:
+def _actors(row: dict[str, str], type_name: str, actor_id: Callable[[str], str]) -> list[dict[str, str]]:
     actors = []
     for column, role in zip(("Actor1Name", "Actor2Name"), ROLES[type_name], strict=True):
         name = row[column].strip()
         if name:
-            actors.append({"actor_id": context.actors.id(name), "name": name, "role": role})
+            actors.append({"actor_id": actor_id(name), "name": name, "role": role})
     if not actors:
         raise BadRow("Actor1Name", "empty, and so is Actor2Name: every event needs an actor")
     return actors
@@ -180,13 +180,20 @@ def _summary(row: dict[str, str], code: str, place: str) -> str:
 def _source(row: dict[str, str], added: datetime) -> dict[str, Any]:
     url = row["SOURCEURL"].strip()
     web = url.startswith(("http://", "https://"))
-    host = urlsplit(url).hostname if web else None
+    host = _host(url) if web else None
     publisher = (host.removeprefix("www.") if host else url) or "GDELT"
     source: dict[str, Any] = {"publisher": publisher, "original_claimant": publisher,
                               "published_at": added.date().isoformat()}
     if web:
         source["url"] = url
     return source
+
+
+def _host(url: str) -> str | None:
+    """The host of an http(s) url, lower-cased (urlsplit's, at a fraction of its cost per row)."""
+    authority = url.split("/", 3)[2].rpartition("@")[2]
+    host = authority[1:].partition("]")[0] if authority.startswith("[") else authority.partition(":")[0]
+    return host.lower() or None
 
 
 def _day(text: str) -> date:
@@ -202,8 +209,9 @@ def _day(text: str) -> date:
 def _added(text: str) -> datetime:
     text = text.strip()
     try:
-        if len(text) == 14 and text.isdigit():
-            return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        if len(text) == 14 and text.isdigit():  # by hand: strptime costs several times more per row
+            return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
+                            int(text[12:]), tzinfo=UTC)
     except ValueError:
         pass
     raise BadRow("DATEADDED", f"{text!r} is not an instant (YYYYMMDDHHMMSS)")

@@ -86,6 +86,8 @@ def export(
     actor: str | None = typer.Option(None, "--actor", help="actor id, name or alias"),
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. SYR"),
     admin1: str | None = typer.Option(None, "--admin1", help="first-level region as the events name it"),
+    place: str | None = typer.Option(None, "--place", help="a place by id or any spelling: its events and those "
+                                     "of the places within it"),
     claimant: str | None = typer.Option(None, "--claimant", help="who made the claim, per the source"),
     publisher: str | None = typer.Option(None, "--publisher", help="who published the text"),
     q: str | None = typer.Option(None, "--q", help="text in the summary (any case)"),
@@ -96,13 +98,15 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False, help="the file to write (default: stdout)"),
 ) -> None:
     """Export the timeline as ACLED, HXL, flat CSV or GeoJSON, with the filters of `timeline show
-    timeline`, current or as known at --as-of. The number of events written goes to stderr."""
+    timeline`, current or as known at --as-of, streamed page by page. The number of events
+    written goes to stderr."""
     from ..exporters import exporter
     from ..exporters.source import blocking
 
     if format not in EXPORT_FORMATS:
         _refuse("format", f"{format!r} is not one of {', '.join(EXPORT_FORMATS)}")
     query = _export_query(type, country, q, date_from, date_to, as_of, admin1, claimant, publisher, retracted)
+    query = replace(query, place=place)
     s = load_settings()
     require_services(s, postgresql=True)
     if actor:

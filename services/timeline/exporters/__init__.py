@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from datetime import datetime
 from types import ModuleType
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 FORMATS: dict[str, str] = {
     "acled": "timeline.exporters.acled",
@@ -29,6 +29,9 @@ class ExportEntry(TypedDict):
     known_at: datetime  # the recordedtime of this version
     retracted: bool
     payload: dict[str, Any]  # the fact's data as JSON (summary, occurred_start, location, actors, ...)
+    # the entry's row of the timeline as ``read.timeline.entries`` gives it (the columns of GET /timeline,
+    # with the resolved place), when the entries come from PostgreSQL
+    timeline: NotRequired[dict[str, Any]]
 
 
 def exporter(name: str) -> ModuleType:

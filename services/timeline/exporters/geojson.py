@@ -1,7 +1,8 @@
 """``timeline export geojson``: a GeoJSON FeatureCollection (RFC 7946) of the events that have
 coordinates, each a Point ``[longitude, latitude]`` with the properties of ``GET
-/timeline.geojson`` (the timeline's columns: source, id, version, type, dates, place, summary,
-actor ids, publishers, claimants, retracted, known_at).
+/timeline.geojson``: the entry's row of the timeline (source, id, version, type, dates, place
+names and the resolved place, summary, actor ids, publishers, claimants, retracted, known_at),
+or, for an entry that does not carry it, those columns derived from its payload.
 
 The collection is written feature by feature as the entries come, never built in memory.
 Events without both coordinates are left out (``SKIPS`` says so on the command line). The
@@ -20,7 +21,10 @@ SKIPS = "events without coordinates"
 
 
 def properties(e: ExportEntry) -> dict[str, Any]:
-    """The timeline's columns of one event, derived from its payload as the projection derives them."""
+    """The timeline's columns of one event: its row, or derived from its payload as the projection
+    derives them."""
+    if "timeline" in e:
+        return e["timeline"]
     p = e["payload"]
     location = p["location"]
     return {

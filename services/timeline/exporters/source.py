@@ -61,7 +61,7 @@ async def _with_payloads(engine: Database, page: list[dict[str, Any]]) -> list[E
                                           "v": [r["version"] for r in page]})
     payloads = {(r["source"], r["id"]): r["payload"] for r in found}
     return [ExportEntry(source=r["source"], id=r["id"], version=r["version"], type=r["type"], known_at=r["known_at"],
-                        retracted=r["retracted"], payload=payloads[(r["source"], r["id"])]) for r in page]
+                        retracted=r["retracted"], payload=payloads[(r["source"], r["id"])], timeline=r) for r in page]
 
 
 _DONE = object()

@@ -158,7 +158,7 @@ async def pipeline(settings: Settings, path: Path, rows: int, timeout: float) ->
     """Projector and importer side by side; returns the figures."""
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = settings_env(settings)
+    env = settings_env(settings) | {"COLUMNS": "1000"}  # the importer's summary on one line
     with open(logs / "importer-project.log", "wb") as plog, open(logs / "importer-import.log", "wb") as ilog:
         started = time.monotonic()
         projector = subprocess.Popen([TIMELINE, "project"], env=env, stdout=plog, stderr=subprocess.STDOUT, cwd=REPO_ROOT)

@@ -153,7 +153,8 @@ async def test_actor_activity_counts_the_assad_regime(seeded, reader):
     attacks = sum(r["events"] for r in rows if r["role"] == "attacker" and r["event_type"] == "offensive_escalation")
     expected = await harness.fetch(
         seeded, "SELECT count(*) AS n FROM event_actor ea JOIN timeline_entry e USING (source, id)"
-                " WHERE ea.actor_id = 'assad-regime' AND ea.role = 'attacker' AND NOT e.retracted")
+                " WHERE ea.actor_id = 'assad-regime' AND ea.role = 'attacker' AND NOT e.retracted"
+                " AND e.type = 'offensive_escalation'")
     assert attacks == expected[0]["n"] > 0
 
 

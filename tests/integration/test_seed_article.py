@@ -157,10 +157,11 @@ async def test_the_broken_zones_are_ea_worldviews_undated_accusation_not_a_battl
     assert (accusation["payload"]["act"], accusation["payload"]["plover_type"]) == ("accuse", "ACCUSE")
     assert actors_as(accusation, "speaker") == ["ea-worldview"] and actors_as(accusation, "subject") == ["russia"]
     assert interval(accusation) == (PUBLISHED, PUBLISHED, "day") and UNDATED in accusation["payload"]["tags"]
-    # East Ghouta is retaken once, in April 2018, and nothing else is placed there
+    # East Ghouta changes hands once, in April 2018, and nothing else is placed there
     retaken = [f for f in facts.values() if f["payload"].get("acled_sub_event_type") == "Government regains territory"]
-    assert [f["id"] for f in retaken] == [eaw("east-ghouta-recaptured")]
+    assert [(f["id"], f["type"]) for f in retaken] == [(eaw("east-ghouta-recaptured"), "territorial_change")]
     assert interval(retaken[0]) == ("2018-04-01", "2018-04-30", "month")
+    assert (retaken[0]["payload"]["to_actor"], retaken[0]["payload"].get("from_actor")) == ("assad-regime", None)
     placed = [f["id"] for f in facts.values() if "Ghouta" in (f["location_name"] or "")]
     assert placed == [eaw("east-ghouta-recaptured")]
 
@@ -230,3 +231,12 @@ async def test_the_bolton_lavrov_meeting_is_announced_talks_between_the_us_and_r
     assert (meeting["kind"], meeting["status"], meeting["parties"]) == ("talks", "announced", ["usa", "russia"])
     assert meeting["effective_from"] == meeting["effective_until"] == "2018-06-27"
     assert {"john-bolton", "sergey-lavrov"} <= set(facts[eaw("bolton-to-meet-lavrov")]["actor_ids"])
+
+
+async def test_the_de_escalation_zone_is_an_agreement_the_us_and_russia_announced_in_july_2017(api, facts):
+    agreements = await timeline(api, type="agreement")
+    assert set(agreements) == {eaw("us-russia-deescalation-zone"), eaw("bolton-to-meet-lavrov")}
+    zone = facts[eaw("us-russia-deescalation-zone")]
+    assert interval(zone) == ("2017-07-01", "2017-07-31", "month")
+    assert (zone["payload"]["status"], zone["payload"]["parties"]) == ("announced", ["usa", "russia"])
+    assert zone["payload"]["terms"] == ["de-escalation zone"] and zone["location_name"] == "Daraa and Quneitra Provinces"

@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def to_event(row: dict[str, str], context: ImportContext) -> Envelope:
     data: dict[str, Any] = {
         "summary": summary_of(row, sub_event_type), "occurred_start": start.isoformat(), "occurred_end": end.isoformat(),
         "date_precision": precision, "location": location(row), "actors": actors,
-        "sources": sources(row["source"], row["source_scale"]), "tags": tags(row),
+        "sources": sources(row["source"], row["source_scale"]), "tags": tags(row, type_name),
     }
     build: dict[str, Callable[[], dict[str, Any]]] = {
         "offensive_escalation": lambda: {"acled_event_type": event_type, "acled_sub_event_type": sub_event_type,
@@ -121,6 +121,7 @@ def to_event(row: dict[str, str], context: ImportContext) -> Envelope:
     return event(type_name, SOURCE, stable_id(ID_PREFIX, id_), datetime.combine(start, time(), UTC), recorded, None, data)
 
 
+@lru_cache(maxsize=4096)
 def classify(event_type: str, sub_event_type: str) -> tuple[str, str, str]:
     """(ACLED event type, sub-event type, our type name), spelled as the codebook spells them."""
     canonical = {e.casefold(): e for e in EVENT_TYPES}.get(event_type.strip().casefold())
@@ -139,6 +140,8 @@ def classify(event_type: str, sub_event_type: str) -> tuple[str, str, str]:
 def parse_date(value: str) -> date:
     """ACLED's event_date: 2018-06-19 (its API and current exports), 19 June 2018 or 19-06-2018."""
     value = value.strip()
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(value)  # the common case, ten times faster than strptime
     for pattern in ("%Y-%m-%d", "%d %B %Y", "%d-%m-%Y", "%d %b %Y"):
         with contextlib.suppress(ValueError):
             return datetime.strptime(value, pattern).date()
@@ -264,11 +267,11 @@ def sources(cell: str, scale: str) -> list[dict[str, Any]]:
     return [{"publisher": p, "original_claimant": p, **({"source_scale": s} if s else {})} for p, s in zip(publishers, scales, strict=True)]
 
 
-def tags(row: dict[str, str]) -> list[str]:
+def tags(row: dict[str, str], type_name: str) -> list[str]:
     """ACLED's tags; ACLED's source_scale as a tag when the sources' scales cannot say it, and an
     agreement's fatalities when not 0."""
     found = names(row["tags"])
-    if classify(row["event_type"], row["sub_event_type"])[2] == "agreement" and row["fatalities"].strip() != "0":
+    if type_name == "agreement" and row["fatalities"].strip() != "0":
         found.append(FATALITIES_TAG + row["fatalities"].strip())
     scale = row["source_scale"].strip()
     if scale and scale_text(source_scales(scale, max(1, len(names(row["source"]))))) != scale:

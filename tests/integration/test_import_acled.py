@@ -318,3 +318,16 @@ async def test_the_same_snapshot_again_changes_nothing(snapshot):
     assert again.returncode == 0, again.stderr
     assert f"0 new, 0 amended, 0 retracted, {len(_rows(LATER))} unchanged" in again.stdout
     assert _checksum(settings) == before
+
+
+async def test_show_event_prints_both_versions_of_an_amended_row(snapshot):
+    settings, _, _ = snapshot
+    amended, _ = _expected_changes()
+    first, later = _rows(EXPORT), _rows(LATER)
+    id_ = sorted(i for i in amended if first[i]["notes"] != later[i]["notes"])[0]
+    result = subprocess.run(["timeline", "show", "event", f"acled-{id_}", "--source", SOURCE],
+                            env={**settings_env(settings), "COLUMNS": "400"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "amend" in text and "re-import of https://acleddata.com" in text
+    assert first[id_]["notes"][:40] in text and "Updated after new reports." in text

@@ -136,3 +136,16 @@ def test_a_snapshot_amends_changed_events_retracts_missing_ones_and_leaves_the_r
         assert amend.id == f"acled-SYR{i}.amend.{later[i]['timestamp']}"
     assert snapshot.summary() == (f"0 new, {len(changed)} amended, {len(dropped)} retracted, "
                                   f"{len(rows) - len(changed) - len(dropped)} unchanged")
+
+
+def test_events_outside_the_declared_scope_pass_as_they_are(tmp_path):
+    row = {"kind": ("Battles", "Armed clash"), "day": date(2018, 6, 26), "precision": "1", "actor1": "Southern Front",
+           "assoc1": [], "actor2": "", "assoc2": [], "iso": "760", "admin1": "", "location": "Daraa", "lat": 32.6,
+           "lon": 36.1, "geo": "1", "sources": ["SANA"], "scale": "National", "notes": "x", "fatalities": "",
+           "tags": [], "timestamp": 1530000000}
+    events = _events(tmp_path / "a.csv", [row, {**row, "iso": "400"}, {**row, "day": date(2018, 8, 2)}])
+    snapshot = Snapshot(acled.SOURCE, {}, scoped=True, countries=frozenset({"SYR"}), date_from=date(2018, 6, 1),
+                        date_to=date(2018, 7, 31))
+    assert [e.id for e in snapshot(iter(events))] == [e.id for e in events]
+    assert snapshot.summary() == ("1 new, 0 amended, 0 retracted, 0 unchanged, "
+                                  "2 outside the scope (imported as they are: a held one does not change)")

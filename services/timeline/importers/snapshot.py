@@ -17,7 +17,9 @@ event; the file's events stream through).
 Scope: the held events read are those of the source whose interval overlaps the date range
 and whose country is one of the countries. Only those whose interval lies wholly inside the
 range are retracted when missing, so that an event a source's date filter may have cut at the
-range's edge is never retracted. Without any scope nothing is retracted.
+range's edge is never retracted. Without any scope nothing is retracted.  An event of the file outside the
+scope is passed on as it is (new if we do not hold it; if we do, a duplicate that changes nothing)
+and counted apart.
 
 Re-running a snapshot changes nothing: a correction's id derives from the event's id and the
 source timestamp (``amend``) or the held version (``retract``), so a repeat is a duplicate,
@@ -97,17 +99,24 @@ class Snapshot:
     held: dict[str, Held]
     scoped: bool
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    countries: frozenset[str] | None = None  # the scope, when declared
+    date_from: date | None = None
+    date_to: date | None = None
     new: int = 0
     amended: int = 0
     retracted: int = 0
     unchanged: int = 0
     kept: int = 0  # held as retracted, or held with another type: a correction cannot change either
+    outside: int = 0  # events of the file outside the declared scope: passed on as they are
 
     def __call__(self, events: Iterator[Envelope]) -> Iterator[Envelope]:
         for incoming in events:
             held = self.held.pop(incoming.id, None) if incoming.source == self.source else None
             if held is None:
-                self.new += 1
+                if self._outside(incoming):
+                    self.outside += 1
+                else:
+                    self.new += 1
                 yield incoming
                 continue
             correction = self._compare(incoming, held)
@@ -115,6 +124,14 @@ class Snapshot:
                 yield correction
         if self.scoped:
             yield from self._retractions()
+
+    def _outside(self, incoming: Envelope) -> bool:
+        """Whether ``incoming`` lies outside the declared scope, where we read no held events: it
+        is passed on as it is, new if we do not hold it, a duplicate (which changes nothing) if we do."""
+        data = incoming.data
+        return bool((self.countries is not None and data.location.country_iso3 not in self.countries)
+                    or (self.date_from is not None and data.occurred_end < self.date_from)
+                    or (self.date_to is not None and data.occurred_start > self.date_to))
 
     def _compare(self, incoming: Envelope, held: Held) -> Envelope | None:
         if held.retracted or held.type != incoming.type_name:
@@ -147,7 +164,11 @@ class Snapshot:
 
     def summary(self) -> str:
         text = f"{self.new} new, {self.amended} amended, {self.retracted} retracted, {self.unchanged} unchanged"
-        return text + (f", {self.kept} left as held (retracted, or of another type)" if self.kept else "")
+        if self.kept:
+            text += f", {self.kept} left as held (retracted, or of another type)"
+        if self.outside:
+            text += f", {self.outside} outside the scope (imported as they are: a held one does not change)"
+        return text
 
 
 def _unix(moment: datetime) -> str:
@@ -171,4 +192,5 @@ async def compare(settings: Any, source: str, *, country: Sequence[str] = (), da
     finally:
         await con.close()
     scoped = bool(countries or date_from or date_to)
-    return Snapshot(source, held, scoped)
+    return Snapshot(source, held, scoped, countries=frozenset(countries) if countries else None,
+                    date_from=date_from, date_to=date_to)

@@ -153,7 +153,7 @@ async def test_raw_to_kafka_every_record_is_projected_or_dead_lettered_once(stor
         too_large = b'{"pad": "' + b"x" * 5_000_000 + b'"}'
         assert len(gzip.compress(too_large)) < 100_000
         await squeezed.send_and_wait(event_topic(settings, "statement"), too_large, key=b"too-large")
-        await producer.send_and_wait(event_topic(settings, "statement"), json.dumps(goods[0]).encode(), key=b"again")
+        await producer.send_and_wait(topic_of(settings, goods[0]), json.dumps(goods[0]).encode(), key=b"again")
     finally:
         await producer.stop()
         await squeezed.stop()

@@ -20,7 +20,8 @@ from timeline.synthetic import generate
 
 pytestmark = pytest.mark.integration
 
-GOOD_LINE = json.loads(SEEDS.read_text().splitlines()[0])  # a statement
+GOOD_LINE = next(e for e in map(json.loads, SEEDS.read_text().splitlines())
+                 if e["type"] == "org.timeline.statement.v1")  # its v0 is upcast below
 
 
 def bad_record(i: int) -> tuple[str, bytes | None]:

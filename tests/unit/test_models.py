@@ -66,7 +66,7 @@ def test_a_correction_is_keyed_by_its_target_and_an_amend_needs_changes():
     correction = {
         "specversion": "1.0", "id": "c-1", "source": GOOD["source"], "type": "org.timeline.correction.v1",
         "time": "2018-06-27T00:00:00Z", "recordedtime": "2018-06-27T09:00:00Z",
-        "data": {"corrects_id": GOOD["id"], "corrects_type": "statement", "action": "amend",
+        "data": {"corrects_id": GOOD["id"], "corrects_type": GOOD["type"].split(".")[2], "action": "amend",
                  "changes": {"summary": "better"}, "reason": "typo"},
     }
     assert decode_obj(correction).partition_key() == GOOD["id"]

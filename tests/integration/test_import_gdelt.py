@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT, settings_env
 from tests.integration import harness
 from timeline.bus.topics import dead_letter_topic, event_topics
+from timeline.importers import gdelt
+from timeline.importers.base import ActorResolver, ImportContext, RowError
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +153,22 @@ async def test_strict_publishes_nothing_when_a_line_is_bad(stack_settings, impor
     result = _import(stack_settings, clean, "--strict")
     assert result.returncode == 0, result.stderr
     assert "20 rows, 20 events published, 0 bad rows" in result.stdout
+
+
+_CELL = st.text(alphabet=st.characters(blacklist_characters="\t\r\n", blacklist_categories=("Cs",)), max_size=16)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(gdelt.COLUMNS), _CELL, max_size=6))
+def test_any_cell_text_gives_one_event_or_a_bad_row_naming_its_column(changes):
+    first = FIXTURE.read_text(encoding="utf-8").splitlines()[0].split("\t")
+    cells = dict(zip(gdelt.COLUMNS, first, strict=True)) | changes
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "one.export.CSV"
+        path.write_text("\t".join(cells[c] for c in gdelt.COLUMNS) + "\n", encoding="utf-8")
+        items = list(gdelt.read(path, ImportContext(file=path.name, actors=ActorResolver([]))))
+    assert len(items) == 1
+    if isinstance(items[0], RowError):
+        assert items[0].line == 1 and items[0].column is not None, items[0]
+    else:
+        assert items[0].id == f"gdelt-{cells['GlobalEventID'].strip()}"

@@ -6,14 +6,19 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT, settings_env
 from tests.integration import harness
 from timeline.bus.topics import dead_letter_topic, event_topics
+from timeline.importers import ucdp
+from timeline.importers.base import ActorResolver, ImportContext, RowError
 
 pytestmark = pytest.mark.integration
 
@@ -172,3 +177,24 @@ async def test_a_changed_row_in_a_snapshot_becomes_an_amend(stack_settings, impo
     entry = (await _entries(stack_settings))[f"ucdp-{changed['id']}"]
     assert entry["version"] == 2
     assert entry["payload"]["fatalities"]["best"] == int(changed["best"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(ucdp.COLUMNS), st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=16),
+                       max_size=6))
+def test_any_cell_text_gives_one_event_or_a_bad_row_naming_its_column(changes):
+    with FIXTURE.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header, row = reader.fieldnames, next(reader) | changes
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "one.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, header)  # lines end in \r\n, so a cell with \r alone is quoted too
+            writer.writeheader()
+            writer.writerow(row)
+        items = list(ucdp.read(path, ImportContext(file=path.name, actors=ActorResolver([]))))
+    assert len(items) == 1
+    if isinstance(items[0], RowError):
+        assert items[0].line == 2 and (items[0].column is not None or "CSV" in items[0].reason), items[0]
+    else:
+        assert items[0].id == f"ucdp-{row['id'].strip()}"

@@ -98,7 +98,8 @@ def _row(rng: random.Random, ged_id: int) -> dict[str, str]:
         "conflict_name": f"{country}: Government", "dyad_dset_id": "406", "dyad_new_id": "13902",
         "dyad_name": f"{side_a} - {side_b}", "side_a_dset_id": gwnoa, "side_a_new_id": "118", "side_a": side_a,
         "side_b_dset_id": "", "side_b_new_id": "6500", "side_b": side_b, "number_of_sources": str(n_sources),
-        "source_article": ";".join(rng.choice([f"https://example.org/news/{ged_id}-{i}", f'"{o}", {d}']) for i, (o, d) in enumerate(zip(offices, published))),
+        "source_article": ";".join(rng.choice([f"https://example.org/news/{ged_id}-{i}", f'"{o}", {d}'])
+                                   for i, (o, d) in enumerate(zip(offices, published, strict=True))),
         "source_office": ";".join(offices), "source_date": ";".join(d.isoformat() for d in published),
         "source_headline": ";".join(f"Clashes near {where} ({o})" for o in offices), "source_original": ";".join(claimants),
         "where_prec": str(rng.randrange(1, 8)), "where_coordinates": where, "where_description": f"{where}, {adm1}",

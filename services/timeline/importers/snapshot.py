@@ -11,7 +11,7 @@ Sources such as ACLED and UCDP GED overwrite a corrected row in place and drop d
   that the file lacked becomes a ``retract`` after the file, known at the import's instant.
 
 Memory: for each held event in scope, its id, type, version, retracted flag, ``known_at`` and
-one 8-byte digest per top-level payload field, never the payload itself (about 300 bytes per
+one 8-byte digest per top-level payload field, never the payload itself (about 400 bytes per
 event; the file's events stream through).
 
 Scope: the held events read are those of the source whose interval overlaps the date range

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -111,9 +112,16 @@ def export(
     require_services(s, postgresql=True)
     if actor:
         query = replace(query, actor_id=asyncio.run(_actor_id(s, actor)))
+    if output is not None and not output.parent.is_dir():
+        _refuse("--output", f"{str(output.parent)!r} is not a directory")
     module = exporter(format)
     seen = _Counted(blocking(s, query))
-    written = _write(module, seen, output)
+    try:
+        written = _write(module, seen, output)
+    except BrokenPipeError:
+        # whoever read stdout stopped early (`| head`): stop as other tools do, without a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     note = f"{written} events written to {output or 'stdout'}"
     if seen.count > written:
         note += f"; {seen.count - written} {getattr(module, 'SKIPS', 'events')} left out"

@@ -29,10 +29,11 @@ details               the type's own fields, as JSON
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import IO, Any
+
+import orjson
 
 from ..events.common import Fact
 from . import ExportEntry
@@ -65,23 +66,24 @@ def joined(values: Iterable[Any]) -> str:
     return SEPARATOR.join(cell(v) for v in values)
 
 
-def row(e: ExportEntry) -> list[str]:
-    """The cells of one event, in ``COLUMNS`` order."""
+def _joined(items: list[dict[str, Any]], key: str) -> str:
+    return SEPARATOR.join("" if (v := item.get(key)) is None else str(v) for item in items)
+
+
+def row(e: ExportEntry) -> list[Any]:
+    """The cells of one event, in ``COLUMNS`` order (the csv module writes None as an empty cell)."""
     p = e["payload"]
-    location = p.get("location", {})
-    actors, sources = p.get("actors", []), p.get("sources", [])
+    location, actors, sources = p.get("location", {}), p.get("actors", []), p.get("sources", [])
     details = {k: v for k, v in p.items() if k not in COMMON}
-    values: dict[str, Any] = {
-        "source": e["source"], "id": e["id"], "version": e["version"], "known_at": e["known_at"],
-        "retracted": e["retracted"], "type": e["type"], "occurred_start": p.get("occurred_start"),
-        "occurred_end": p.get("occurred_end"), "date_precision": p.get("date_precision"),
-        **{k: location.get(k) for k in LOCATION},
-        **{column: joined(a.get(k) for a in actors) for column, k in ACTOR_FIELDS.items()},
-        **{column: joined(s.get(k) for s in sources) for column, k in SOURCE_FIELDS.items()},
-        "summary": p.get("summary"), "tags": joined(p.get("tags", [])), "about": p.get("about"),
-        "details": json.dumps(details, ensure_ascii=False, sort_keys=True, default=str) if details else "",
-    }
-    return [cell(values[c]) for c in COLUMNS]
+    return [
+        e["source"], e["id"], e["version"], cell(e["known_at"]), cell(e["retracted"]), e["type"],
+        p.get("occurred_start"), p.get("occurred_end"), p.get("date_precision"),
+        *(location.get(k) for k in LOCATION),
+        *(_joined(actors, k) for k in ACTOR_FIELDS.values()),
+        *(_joined(sources, k) for k in SOURCE_FIELDS.values()),
+        p.get("summary"), SEPARATOR.join(p.get("tags", ())), p.get("about"),
+        orjson.dumps(details, option=orjson.OPT_SORT_KEYS, default=str).decode() if details else None,
+    ]
 
 
 def write(entries: Iterable[ExportEntry], out: IO[str]) -> int:

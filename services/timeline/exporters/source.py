@@ -2,10 +2,10 @@
 
 ``entries`` walks the timeline in its order with the keyset cursor of ``read.timeline`` (the
 same filters as ``timeline show timeline`` and ``GET /timeline``), current or as known at
-``as_of``. Each page's payloads come in one more query, by (source, id, version) from
-``timeline_history`` (migration 0008): the version the page names, whether it is the entry's
-current one or an earlier one, and still that version if a correction is projected between
-the two queries. At most one page is held, so memory stays flat whatever the timeline's size.
+``as_of``. Each page's payloads come in one more query, by (source, id, version), from
+``timeline_entry`` or, for an earlier version, ``timeline_version`` (migration 0008): the
+version the page names, still that one if a correction is projected between the two queries.
+At most a few pages are held, so memory stays flat whatever the timeline's size.
 
 ``blocking`` hands the same stream to synchronous code (the format writers), a page at a time,
 from a thread that runs the queries."""
@@ -15,28 +15,40 @@ import asyncio
 import queue
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from .. import bootstrap
+import asyncpg
+import orjson
+
 from ..config import Settings
 from ..read import timeline
-from ..read.sql import Database, rows
+from ..read.sql import Database, ReadPool, rows
 from . import ExportEntry
 
 PAGE = 1000
+WAIT_S = 30.0  # for the one connection: it is never busy when a page asks for it
 
-PAYLOADS = (
-    "SELECT h.source, h.id, h.payload FROM timeline_history h"
-    " JOIN unnest(CAST(:s AS text[]), CAST(:i AS text[]), CAST(:v AS integer[])) AS k(source, id, version)"
-    " ON h.source = k.source AND h.id = k.id AND h.version = k.version"
-)
+# By key, on each table's primary key: the entry when it is at that version (every current
+# version, and version 1 of events never corrected), else the version row. (A join on the view
+# timeline_history would scan both tables for every page.)
+PAYLOADS = """
+WITH k AS MATERIALIZED (SELECT * FROM unnest(CAST(:s AS text[]), CAST(:i AS text[]), CAST(:v AS integer[]))
+                        AS k(source, id, version)),
+     e AS MATERIALIZED (SELECT e.source, e.id, e.payload FROM k JOIN timeline_entry e
+                        ON e.source = k.source AND e.id = k.id AND e.version = k.version)
+SELECT * FROM e
+UNION ALL
+SELECT v.source, v.id, v.payload FROM k JOIN timeline_version v
+    ON v.source = k.source AND v.id = k.id AND v.version = k.version
+ WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.source = k.source AND e.id = k.id)"""
 
 
 async def pages(settings: Settings, query: timeline.TimelineQuery, page: int = PAGE) -> AsyncIterator[list[ExportEntry]]:
     """The entries matching ``query`` (its ``limit`` and ``after`` are the paging's own), in
     timeline order, in lists of at most ``page``."""
-    async with bootstrap.engine(settings) as engine:
+    async with _connection(settings) as engine:
         q = replace(query, limit=page, after=None)
         while True:
             found = await timeline.entries(engine, q)
@@ -47,6 +59,25 @@ async def pages(settings: Settings, query: timeline.TimelineQuery, page: int = P
                 return
             last = found[-1]
             q = replace(q, after=(last["occurred_start"], last["occurred_end"], last["source"], last["id"]))
+
+
+@asynccontextmanager
+async def _connection(settings: Settings) -> AsyncIterator[ReadPool]:
+    """One asyncpg connection for the pages, as the API reads (prepared statements, JSON decoded
+    with orjson): about twice as fast per page as the SQLAlchemy engine."""
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1, init=_json_codecs,
+                                     server_settings={"search_path": settings.db_schema,
+                                                      "application_name": "timeline-export"})
+    try:
+        yield ReadPool(pool, WAIT_S)
+    finally:
+        await pool.close()
+
+
+async def _json_codecs(con: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await con.set_type_codec(name, schema="pg_catalog", decoder=orjson.loads,
+                                 encoder=lambda value: orjson.dumps(value).decode())
 
 
 async def entries(settings: Settings, query: timeline.TimelineQuery) -> AsyncIterator[ExportEntry]:

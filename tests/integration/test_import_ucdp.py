@@ -26,7 +26,7 @@ FIXTURE = ROOT / "tests" / "data" / "ucdp" / "ged-sample.csv"
 # The codebook's values, restated: the test does not read the importer's tables.
 PRECISION = {"1": "day", "2": "week", "3": "week", "4": "month", "5": "year"}
 GEO = {"1": 1, "2": 2, "3": 2, "4": 3, "5": 2, "6": 3, "7": 3}
-EVENT_TYPE = {"1": "Battles", "2": "Battles", "3": "Violence against civilians"}
+EVENT_TYPE = {"1": ("Battles", "Armed clash"), "2": ("Battles", "Armed clash"), "3": ("Violence against civilians", "Attack")}
 COUNTRY = {"652": "SYR", "663": "JOR", "645": "IRQ", "365": "RUS", "": "JOR"}  # "" only on the row naming Jordan
 # id → (column, reason) of the fixture's bad rows (tests/data/ucdp/generate.py, TRICKY)
 BAD = {"900004": ("date_start", "'2018-02-30' is not a date"), "900005": ("type_of_violence", "'4' is not one of 1, 2, 3"),
@@ -106,7 +106,7 @@ async def test_each_mapped_field_reads_back(stack_settings, imported):
         assert where["geo_precision"] == GEO[row["where_prec"]]
         assert (where.get("latitude"), where.get("longitude")) == (
             (float(row["latitude"]), float(row["longitude"])) if row["latitude"] else (None, None))
-        assert payload["acled_event_type"] == EVENT_TYPE[row["type_of_violence"]]
+        assert (payload["acled_event_type"], payload["acled_sub_event_type"]) == EVENT_TYPE[row["type_of_violence"]]
         assert payload["fatalities"] == {k: int(row[k]) for k in ("best", "low", "high") if row[k]}
         assert set(e["claimants"]) == _split(row["source_original"])
         assert set(e["publishers"]) == _split(row["source_office"])

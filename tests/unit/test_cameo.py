@@ -53,12 +53,16 @@ def test_every_code_becomes_an_event_of_its_documented_type(tmp_path):
 
 
 def test_weapons_and_attack_kinds_follow_the_code(tmp_path):
-    events = _events(tmp_path, ["1832", "194", "195", "193", "2041", "0871", "1381"])
+    events = _events(tmp_path, ["1832", "1831", "181", "186", "194", "195", "193", "2041", "0871", "1381"])
     assert events["1832"].data.acled_sub_event_type == "Remote explosive/landmine/IED"
+    assert (events["1831"].data.acled_sub_event_type, events["1831"].data.attack_kinds) == ("Suicide bomb", ["bombing"])
+    assert events["181"].data.acled_sub_event_type == "Abduction/forced disappearance"
+    assert (events["186"].data.acled_event_type, events["186"].data.acled_sub_event_type) == ("Violence against civilians", "Attack")
     assert events["194"].data.attack_kinds == ["shelling"]
     assert events["195"].data.acled_sub_event_type == "Air/drone strike"
     assert (events["193"].data.acled_event_type, events["193"].data.acled_sub_event_type) == ("Battles", "Armed clash")
-    assert events["2041"].data.weapons == ["chemical, biological or radiological weapons"]
+    assert (events["2041"].data.acled_sub_event_type, events["2041"].data.weapons) == (
+        "Chemical weapon", ["chemical, biological or radiological weapons"])
     assert events["0871"].data.kind == "ceasefire"
     assert (events["1381"].data.act, events["1381"].data.plover_type, events["1381"].data.auxiliary) == ("warn", "THREATEN", ["future"])
 

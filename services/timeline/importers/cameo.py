@@ -11,10 +11,13 @@ SANCTION, 17 → COERCE, 18 ASSAULT, 19 FIGHT and 20 MASS VIOLENCE → ASSAULT.
 Our types:
 
 - 18, 19 and 20 are ``offensive_escalation``, with the ACLED event and sub-event type the code
-  names: bombings (183x) are "Explosions/Remote violence / Remote explosive/landmine/IED",
-  artillery and tanks (194) "Shelling/artillery/missile attack", aerial weapons (195)
-  "Air/drone strike", other fighting (19x) "Battles / Armed clash", and assaults on people
-  (18x, 20x) "Violence against civilians / Other"; weapons of mass destruction go in ``weapons``.
+  names: bombings (183x) are "Explosions/Remote violence / Remote explosive/landmine/IED"
+  (suicide bombings, 1831, "Suicide bomb"), artillery and tanks (194) "Shelling/artillery/
+  missile attack", aerial weapons (195) "Air/drone strike", chemical, biological or
+  radiological weapons (2041) "Chemical weapon", other fighting (19x) "Battles / Armed clash",
+  and assaults on people (18x, 20x) "Violence against civilians / Attack" (abductions, 181,
+  "Abduction/forced disappearance"; sexual assault, 1821, "Sexual violence"; mass expulsion,
+  201, "Other"); weapons of mass destruction are also named in ``weapons``.
 - 057 "Sign formal agreement" is an ``agreement`` (kind other, status announced) and 0871
   "Declare truce, ceasefire" an ``agreement`` of kind ceasefire: the code says an agreement
   was made. Other yielding codes (0874 retreat or surrender, say) do not say one was signed.
@@ -181,7 +184,7 @@ def _violence(event_type: str, sub_type: str, **extra) -> Mapping:
     return Mapping("offensive_escalation", "ASSAULT", acled_event_type=event_type, acled_sub_event_type=sub_type, **extra)
 
 
-_VAC = _violence("Violence against civilians", "Other")
+_VAC = _violence("Violence against civilians", "Attack")
 _CLASH = _violence("Battles", "Armed clash")
 _FUTURE = ("future",)
 
@@ -224,10 +227,14 @@ CODES: dict[str, Mapping] = {
     "0872": _said("RETREAT"),
     "0873": _said("RETREAT"),
     "0874": _said("RETREAT"),
+    "181": _violence("Violence against civilians", "Abduction/forced disappearance"),
+    "1821": _violence("Violence against civilians", "Sexual violence"),
     "183": _violence("Explosions/Remote violence", "Remote explosive/landmine/IED", attack_kinds=("bombing",)),
+    "1831": _violence("Explosions/Remote violence", "Suicide bomb", attack_kinds=("bombing",)),
     "194": _violence("Explosions/Remote violence", "Shelling/artillery/missile attack", attack_kinds=("shelling",)),
     "195": _violence("Explosions/Remote violence", "Air/drone strike", attack_kinds=("air_strike",)),
-    "2041": _violence("Explosions/Remote violence", "Other", weapons=("chemical, biological or radiological weapons",)),
+    "201": _violence("Violence against civilians", "Other"),
+    "2041": _violence("Explosions/Remote violence", "Chemical weapon", weapons=("chemical, biological or radiological weapons",)),
     "2042": _violence("Explosions/Remote violence", "Other", weapons=("nuclear weapons",)),
 }
 """Codes (and the codes under them) that their root's mapping does not fit."""

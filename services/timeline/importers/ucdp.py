@@ -3,7 +3,7 @@
 Following the UCDP GED codebook:
 
 - ``type_of_violence``: 1 state-based and 2 non-state conflict are ACLED "Battles / Armed
-  clash"; 3 one-sided violence is "Violence against civilians / Other". The type is also a tag.
+  clash"; 3 one-sided violence is "Violence against civilians / Attack". The type is also a tag.
 - ``date_prec`` (1 exact day, 2 a range of 2–6 days, 3 the week, 4 the month, 5 the year or
   longer) gives ``date_precision`` day, week, week, month, year; ``date_start`` and ``date_end``
   are the interval (the earliest and latest possible dates).
@@ -53,7 +53,7 @@ COLUMNS = ("id", "type_of_violence", "side_a", "side_b", "source_article", "sour
 """The columns of GED's layout that the mapping reads."""
 VIOLENCE = {"1": ("state-based conflict", "Battles", "Armed clash"),
             "2": ("non-state conflict", "Battles", "Armed clash"),
-            "3": ("one-sided violence", "Violence against civilians", "Other")}
+            "3": ("one-sided violence", "Violence against civilians", "Attack")}
 DATE_PRECISION = {"1": "day", "2": "week", "3": "week", "4": "month", "5": "year"}
 GEO_PRECISION = {"1": 1, "2": 2, "3": 2, "4": 3, "5": 2, "6": 3, "7": 3}
 

@@ -40,6 +40,16 @@ PLACE_COLUMNS = "id, name, aliases, kind, country_iso3, pcode, within, latitude,
 MAX_SPELLINGS = 20  # a text search is run once per spelling: more would cost more than it finds
 
 
+def _resolves_to(names: tuple[str, ...]) -> str:
+    """SQL: the first of ``names`` that the gazetteer knows is one of ``:place_keys``."""
+    known = "IN (SELECT key FROM place_name)"
+    branches = " ".join(f"WHEN lower({n}) {known} THEN lower({n}) = ANY(CAST(:place_keys AS text[]))" for n in names)
+    return f"CASE {branches} ELSE false END"
+
+
+_RESOLVES_TO = _resolves_to(("location_name", "payload->'location'->>'admin2'", "admin1"))
+
+
 async def find(engine: Database, name: str) -> dict[str, Any] | None:
     """A place by id or any spelling (ignoring case)."""
     found = await rows(engine, (
@@ -71,20 +81,23 @@ async def filter_for(engine: Database, name: str) -> tuple[str, dict[str, Any]]:
     found = await rows(engine, (
         "WITH RECURSIVE inside AS (SELECT place_id AS id FROM place_name WHERE key = lower(:n)"
         "  UNION SELECT id FROM place WHERE id = :n UNION SELECT p.id FROM place p JOIN inside i ON p.within = i.id)"
-        " SELECT array_agg(DISTINCT i.id) AS ids, array_agg(n.key) AS keys"
+        " SELECT array_agg(n.key) AS keys"
         " FROM inside i JOIN place_name n ON n.place_id = i.id"), {"n": name})
-    ids, keys = found[0]["ids"], found[0]["keys"]
-    if not ids:
+    keys = found[0]["keys"]
+    if not keys:
         return f"{PLACE_NAMES} && ARRAY[lower(CAST(:place AS text))]", {"place": name}
-    # the index narrows to rows naming a spelling anywhere; resolution decides which name counts
-    return (f"{PLACE_NAMES} && CAST(:place_keys AS text[]) AND {RESOLVED} = ANY(CAST(:place_ids AS text[]))",
-            {"place_keys": sorted(keys), "place_ids": sorted(ids)})
+    # The index narrows to rows naming a spelling anywhere; resolution decides which name
+    # counts: the first of the three the gazetteer knows (an uncorrelated IN is one hash table
+    # per query, where a lookup per row and name would cost more than the rest of the read).
+    return f"{PLACE_NAMES} && CAST(:place_keys AS text[]) AND {_RESOLVES_TO}", {"place_keys": sorted(keys)}
 
 
 async def search_spellings(engine: Database, text: str) -> list[str]:
-    """``text`` with a place's spelling it contains (as whole words, the longest if several)
-    replaced by each spelling of that place, ``text`` itself first; ``[text]`` when it names no
-    place. A search for "shelling of Deraa" is then also one for "shelling of Daraa"."""
+    """The texts to search for instead of ``text``: ``text`` with a place's spelling it contains
+    (as whole words, the longest if several) replaced by each spelling of that place, so that a
+    search for "shelling of Deraa" is also one for "shelling of Daraa"; ``[text]`` when it names
+    no place. A text that contains another of them is left out: whatever it finds, the shorter
+    one finds too."""
     lowered = text.lower()
     named = await rows(engine, (
         "SELECT n.key, n.place_id FROM place_name n WHERE strpos(lower(:q), n.key) > 0"
@@ -95,6 +108,10 @@ async def search_spellings(engine: Database, text: str) -> list[str]:
             continue
         others = await rows(engine, "SELECT key FROM place_name WHERE place_id = :p ORDER BY key",
                             {"p": found["place_id"]})
-        variants = [lowered[:match.start()] + o["key"] + lowered[match.end():] for o in others]
-        return [text, *[v for v in variants if v != lowered][:MAX_SPELLINGS - 1]]
+        variants = sorted({lowered[:match.start()] + o["key"] + lowered[match.end():] for o in others}, key=len)
+        shortest: list[str] = []
+        for variant in variants:
+            if not any(kept in variant for kept in shortest):
+                shortest.append(variant)
+        return shortest[:MAX_SPELLINGS]
     return [text]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
-from functools import cache, partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,8 @@ ROLES = {"statement": ("speaker", "addressee"), "agreement": ("decider", "decide
 
 def read(path: Path, context: ImportContext) -> Iterator[Envelope | RowError]:
     """One event per line of a GDELT 2.0 event file, or a ``RowError`` for a bad line."""
-    actor_id = cache(context.actors.id)  # GDELT names the same few thousand actors again and again
+    # GDELT names the same actors again and again; bounded, so that memory stays flat on any file
+    actor_id = lru_cache(maxsize=65_536)(context.actors.id)
     with context.open(path) as text:
         line = 0
         try:

@@ -47,6 +47,18 @@ def _resolves_to(names: tuple[str, ...]) -> str:
     return f"CASE {branches} ELSE false END"
 
 
+def with_place(sql: str, order: str) -> str:
+    """SQL: the rows of ``sql`` (which has ``location_name``, ``admin2`` and ``admin1``) with their
+    resolved place as ``place``, in ``order`` (its columns, comma-separated): joined to the spellings once per query, which costs
+    a fifth of a lookup per row and name."""
+    return (f"SELECT h.*, CASE WHEN p.id IS NOT NULL THEN {PLACE_FIELDS} END AS place FROM ({sql}) AS h"
+            " LEFT JOIN place_name n1 ON n1.key = lower(h.location_name)"
+            " LEFT JOIN place_name n2 ON n2.key = lower(h.admin2)"
+            " LEFT JOIN place_name n3 ON n3.key = lower(h.admin1)"
+            " LEFT JOIN place p ON p.id = coalesce(n1.place_id, n2.place_id, n3.place_id)"
+            " ORDER BY " + ", ".join(f"h.{column.strip()}" for column in order.split(",")))
+
+
 _RESOLVES_TO = _resolves_to(("location_name", "payload->'location'->>'admin2'", "admin1"))
 
 

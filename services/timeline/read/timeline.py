@@ -41,8 +41,6 @@ COLUMNS = (
     " location_name, payload->'location'->>'admin2' AS admin2, summary, actor_ids, publishers, claimants,"
     " retracted, known_at"
 )
-# the page's rows with their resolved place, looked up for those rows only
-PLACE = places.place("h.location_name", "h.admin2", "h.admin1")
 
 
 def _filters(q: TimelineQuery) -> tuple[list[str], dict[str, Any]]:
@@ -88,7 +86,8 @@ async def entries(engine: Database, q: TimelineQuery) -> list[dict[str, Any]]:
 
 
 def _with_place(sql: str) -> str:
-    return f"SELECT h.*, {PLACE} AS place FROM ({sql}) AS h ORDER BY {ORDER}"
+    # the page's rows with their resolved place, looked up for those rows only
+    return places.with_place(sql, ORDER)
 
 
 def _pattern(text: str) -> str:

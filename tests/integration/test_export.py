@@ -9,15 +9,18 @@ import io
 import json
 import subprocess
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.builders import T1, T2, T3, correction, fact
 from tests.conftest import settings_env
 from tests.integration import harness
 from timeline.api import create_app
-from timeline.exporters import source
+from timeline.exporters import ExportEntry, flat, geojson, source
 from timeline.importers import hxl as hxl_import
 from timeline.read.timeline import TimelineQuery
 
@@ -214,3 +217,33 @@ async def test_an_hxl_export_imports_back_to_the_same_figures(timeline, tmp_path
         assert {k: q["location"].get(k) for k in place} == {k: p["location"].get(k) for k in place}
         assert (q["sources"][0]["publisher"], q["sources"][0].get("published_at")) == (
             p["sources"][0]["publisher"], p["sources"][0].get("published_at"))
+
+
+# The writers on generated text, without the stack: what a spreadsheet or R reads back is what was written.
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00;"),
+               min_size=1, max_size=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(summary=TEXT, names=st.lists(TEXT, min_size=1, max_size=3), lat=st.floats(-90, 90), lon=st.floats(-180, 180),
+       figure=st.integers(0, 2**53 - 1))
+def test_written_cells_read_back_as_they_were(summary, names, lat, lon, figure):
+    payload = {"summary": summary, "occurred_start": "2018-06-26", "occurred_end": "2018-06-26",
+               "date_precision": "day", "location": {"country_iso3": "SYR", "latitude": lat, "longitude": lon},
+               "actors": [{"actor_id": f"a{i}", "name": n, "role": "affected"} for i, n in enumerate(names)],
+               "sources": [{"publisher": names[0], "original_claimant": summary}], "figure": figure, "term": summary}
+    entry = ExportEntry(source="urn:test", id="e1", version=2, type="displacement_report",
+                        known_at=datetime(2018, 6, 26, 12, tzinfo=UTC), retracted=True, payload=payload)
+    out = io.StringIO()
+    assert flat.write([entry], out) == 1
+    (row,) = _csv(out.getvalue())
+    assert (row["summary"], row["actor_names"].split(";"), row["claimants"]) == (summary, names, summary)
+    assert (float(row["latitude"]), float(row["longitude"])) == (lat, lon)
+    assert json.loads(row["details"]) == {"figure": figure, "term": summary}
+    assert (row["version"], row["known_at"], row["retracted"]) == ("2", "2018-06-26T12:00:00Z", "true")
+    out = io.StringIO()
+    assert geojson.write([entry], out) == 1
+    (feature,) = json.loads(out.getvalue())["features"]
+    assert feature["geometry"]["coordinates"] == [lon, lat]
+    assert (feature["properties"]["summary"], feature["properties"]["claimants"]) == (summary, [summary])

@@ -1,7 +1,7 @@
 """``timeline export csv``: one row per event, in flat columns that spreadsheets, R
 (``read.csv``, ``readr::read_csv``) and pandas read as they are.
 
-UTF-8 without a byte-order mark, a header line, ``\\n`` line ends, quoting only where a cell
+UTF-8 without a byte-order mark, a header line, ``\\r\\n`` line ends (RFC 4180), quoting only where a cell
 needs it. Dates are ISO 8601 (``2018-06-26``), instants RFC 3339 in UTC (``…Z``), booleans
 ``true``/``false``, a missing value an empty cell. Lists are joined with ``;`` in the same order
 across the columns of one list (``actor_ids[k]``, ``actor_names[k]`` and ``actor_roles[k]`` are
@@ -88,7 +88,7 @@ def row(e: ExportEntry) -> list[Any]:
 
 def write(entries: Iterable[ExportEntry], out: IO[str]) -> int:
     """Write the header and one row per entry to ``out``; return the number of rows."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     n = 0
     for e in entries:

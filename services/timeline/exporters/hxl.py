@@ -76,7 +76,7 @@ COLUMNS: tuple[tuple[str, str, Callable[[ExportEntry], Any]], ...] = (
 def write(entries: Iterable[ExportEntry], out: IO[str]) -> int:
     """Write the header text row, the hashtag row and one row per displacement report to ``out``;
     return the number of reports written."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([label for label, _, _ in COLUMNS])
     writer.writerow([tag for _, tag, _ in COLUMNS])
     n = 0

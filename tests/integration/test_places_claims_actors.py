@@ -144,6 +144,9 @@ async def test_a_filter_by_any_spelling_finds_the_events_of_every_spelling(world
     assert len(spelled) >= 2, spelled  # several spellings are stored, so the filter has something to prove
     for spelling in [place_id, *BY_ID[place_id].spellings()]:
         assert await _timeline_ids(client, place=spelling) == expected, spelling
+    assert await _timeline_ids(client, place=BY_ID[place_id].spellings()[-1], as_of="2030-01-01T00:00:00Z") == expected
+    known_before = expected - {(e.source, e.id) for e in EVENTS}  # the reports above were recorded on 7 July
+    assert await _timeline_ids(client, place=place_id, as_of="2018-07-01T00:00:00Z") == known_before
     result = await asyncio.to_thread(
         subprocess.run, ["timeline", "show", "timeline", "--place", BY_ID[place_id].spellings()[-1]],
         env=wide(settings), capture_output=True, text=True, timeout=60)
@@ -174,6 +177,7 @@ async def test_a_search_for_any_spelling_finds_the_summaries_of_every_spelling(w
     assert len(written) >= 2, written  # the summaries use several spellings
     for spelling in BY_ID[place_id].spellings():
         assert await _timeline_ids(client, q=spelling) == expected, spelling
+    assert await _timeline_ids(client, q=BY_ID[place_id].name, as_of="2030-01-01T00:00:00Z") == expected
     # a spelling within a longer text
     for spelling in BY_ID[place_id].spellings():
         longer = await _timeline_ids(client, q=before + spelling)

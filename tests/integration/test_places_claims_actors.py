@@ -71,7 +71,8 @@ EVENTS = [
     shelling("daraa-admin1", "Shelling in the countryside east of the provincial capital",
              location_name="eastern countryside", admin1="Daraa"),
     shelling("nasib-admin2", "Clashes at the Nasib border post", location_name="border post 4", admin2="Nasib"),
-    shelling("quneitra", "Shelling near Quneitra", location_name="Quneitra"),
+    # a location the gazetteer knows wins over the admin1 written beside it
+    shelling("quneitra", "Shelling near Quneitra", location_name="Quneitra", admin1="Daraa"),
     shelling("tafas", "Shelling of Tafas", location_name="Tafas"),
     event("nassib-taken", "territorial_change", "Regime forces take the Nassib crossing from the rebels",
           {"admin1": "Daraa", "location_name": "Nassib crossing"},

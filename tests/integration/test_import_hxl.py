@@ -230,3 +230,18 @@ def test_an_export_of_ours_reads_back_to_the_same_figures(tmp_path, reports):
                                 else 3}
         assert {k: data[k] for k in FIGURE_FIELDS} == expected
         assert event.id == f"hxl-{entry['id']}-{entry['payload']['population_type']}"
+
+
+async def test_a_bad_cell_is_named_by_its_hashtag_as_the_table_writes_it(imported, tmp_path):
+    path = tmp_path / "bad-cells.csv"
+    path.write_text("#country +code,#date +reported,#affected +refugees,#geo+lat,#meta+unit,#org+name\n"
+                    "Syria,2018-06-28,10,,,UNHCR\n"
+                    "JOR,2018-06-28,10,north,,UNHCR\n"
+                    "JOR,2018-06-28,10,,families,UNHCR\n"
+                    "JOR,2018-06-28,99999999999999999999,,,UNHCR\n"
+                    "JOR,2018-06-28,10,32.1,household,UNHCR\n", encoding="utf-8")
+    result = _import(imported[0], path)
+    errors = [line for line in " ".join(result.stderr.split()).split(str(path))[1:]]
+    assert [e.split(": ")[0:2] for e in errors] == [
+        [":2", "#country+code"], [":3", "#geo+lat"], [":4", "#meta+unit"], [":5", "#affected+refugees"]], result.stderr
+    assert "1 events published, 4 bad rows" in result.stdout

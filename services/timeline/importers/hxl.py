@@ -64,10 +64,13 @@ CHOICES = {"figure_kind": ("flow", "stock"), "unit": ("person", "household"),
 OTHER_COUNTRIES = frozenset({"origin", "asylum", "coo", "coa", "dest", "destination"})
 HASHTAG = re.compile(r"^\s*#([a-z][a-z0-9_]*)((?:\s*\+\s*[a-z][a-z0-9_]*)*)\s*$", re.IGNORECASE)
 FIGURE = re.compile(r"^(?P<before>[<>~])?\s*(?P<n>\d{1,3}(?:[,' _\u00a0\u202f]\d{3})+|\d+(?:\.0+)?)\s*(?P<after>\+)?$")
-# fields of the event as validation names them, and the hashtag a user finds them under
-FIELD_TAGS = {"data.summary": "#description", "data.reporting_org": "#org+name", "data.term": "#meta+term",
-              "data.location.admin1": "#adm1+name", "data.location.location_name": "#loc+name",
-              "data.sources.0.url": "#meta+url", "data.sources.0.publisher": "#meta+source"}
+# fields of the event as validation names them, and the column (of ``FIELDS``) they come from
+FIELD_COLUMNS = {"data.summary": "description", "data.reporting_org": "org", "data.term": "term",
+                 "data.location.country_iso3": "country", "data.location.admin1": "adm1",
+                 "data.location.admin1_pcode": "adm1_code", "data.location.admin2": "adm2",
+                 "data.location.location_name": "loc", "data.location.latitude": "lat", "data.location.longitude": "lon",
+                 "data.coo_iso": "coo", "data.coa_iso": "coa", "data.sources.0.url": "url",
+                 "data.sources.0.publisher": "source", "data.sources.0.original_claimant": "claimant"}
 
 
 @dataclass(frozen=True)
@@ -249,9 +252,14 @@ def row_events(row: Row, context: ImportContext) -> Iterator[Envelope | RowError
                        + ", ".join(str(c.hashtag) for c in row.layout.figures))
     for column, value in figures:
         made = checked(row.file, row.line, lambda c=column, v=value: _report(row, common, c, v, context))  # type: ignore[misc]
-        if isinstance(made, RowError) and made.column in FIELD_TAGS:
-            made = RowError(made.file, made.line, FIELD_TAGS[made.column], made.reason)
-        yield made
+        yield _named(made, row, column) if isinstance(made, RowError) else made
+
+
+def _named(error: RowError, row: Row, column: FigureColumn) -> RowError:
+    """``error`` with the hashtag of the column at fault in place of the event's field name."""
+    name = FIELD_COLUMNS.get(error.column or "")
+    tag = str(column.hashtag) if error.column == "data.figure" else row.tag(name) if name in row.layout.fields else None
+    return RowError(error.file, error.line, tag, error.reason) if tag else error
 
 
 def _common(row: Row, context: ImportContext) -> dict[str, Any]:
@@ -314,17 +322,12 @@ def _report(row: Row, common: dict[str, Any], column: FigureColumn, value: str, 
     quantifier = signed or row.choice("quantifier") or "exact"
     term = row.get("term") or column.header
     org, loc = common["org"], common["location"]
-    source: dict[str, Any] = {"publisher": row.get("source") or org, "original_claimant": row.get("claimant") or org}
-    if row.get("url"):
-        source["url"] = row.get("url")
-    if common["reported"]:
-        source["published_at"] = common["reported"].isoformat()
     data: dict[str, Any] = {
         "summary": row.get("description") or _summary(common, column.population, count, quantifier, term),
         "occurred_start": common["first"].isoformat(), "occurred_end": common["last"].isoformat(),
         "date_precision": common["precision"], "location": loc,
         "actors": [{"actor_id": context.actors.id(org), "name": org, "role": "reporter"}],
-        "sources": [source], "tags": [str(column.hashtag)], "reporting_org": org, "figure_kind": kind,
+        "sources": [_source(row, common)], "tags": [str(column.hashtag)], "reporting_org": org, "figure_kind": kind,
         "population_type": column.population, "figure": count, "unit": unit, "quantifier": quantifier, "term": term,
     }
     for field, name in (("period_start", "start"), ("period_end", "end")):
@@ -339,6 +342,16 @@ def _report(row: Row, common: dict[str, Any], column: FigureColumn, value: str, 
     return event("displacement_report", SOURCE, stable_id(PREFIX, _bounded(f"{common['row_id']}-{suffix}")),
                  data["occurred_start"] + "T00:00:00Z", recorded or context.now, subject, data)
 
+
+def _source(row: Row, common: dict[str, Any]) -> dict[str, Any]:
+    """The table as the source: its publisher (else the organisation), the claimant, link and date."""
+    org = common["org"]
+    source: dict[str, Any] = {"publisher": row.get("source") or org, "original_claimant": row.get("claimant") or org}
+    if row.get("url"):
+        source["url"] = row.get("url")
+    if common["reported"]:
+        source["published_at"] = common["reported"].isoformat()
+    return source
 
 
 def _summary(common: dict[str, Any], population: str, count: int, quantifier: str, term: str) -> str:

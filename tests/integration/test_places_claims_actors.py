@@ -18,7 +18,7 @@ from tests.integration import harness
 from tests.integration.test_api import serving
 from tests.integration.test_reporting import reporting_schema, reporting_url
 from timeline.events import BY_NAME
-from timeline.store.reference import Place, load_gazetteer, upsert_places
+from timeline.store.reference import Gazetteer, Place, load_gazetteer, upsert_places
 
 pytestmark = pytest.mark.integration
 READ = {"X-API-Key": "local-reader"}
@@ -199,6 +199,29 @@ async def test_the_api_shows_the_resolved_place_beside_the_name_as_written(world
     assert by_id["nassib-taken"]["location_name"] == "Nassib crossing"
     tafas = (await client.get("/timeline", params={"q": "Tafas"}, headers=READ)).json()["items"]
     assert [(i["location_name"], i["place"]) for i in tafas] == [("Tafas", None)]
+
+
+async def test_every_event_shows_the_place_its_names_resolve_to(world):
+    client, settings = world
+    stored = {(r["source"], r["id"]): r for r in await _stored(settings)}
+    items = (await client.get("/timeline", params={"limit": 500}, headers=READ)).json()["items"]
+    assert len(items) == len(stored)
+    for item in items:
+        expected = resolve(stored[(item["source"], item["id"])])
+        assert (item["place"] or {}).get("id") == expected, item["id"]
+        if expected is not None:
+            place = BY_ID[expected]
+            assert item["place"] == {"id": place.id, "name": place.name, "pcode": place.pcode, "kind": place.kind}
+    written = {i["location_name"]: i["place"]["id"] for i in items if i["place"] and i["location_name"]}
+    for name in ("Amman", "Rukban", "East Ghouta", "Moscow", "Suweida Province", "Jordan–Syria border", "Daraa city"):
+        assert name in written, name  # every place the seed article names has its entry
+
+
+def test_a_spelling_names_one_place_only():
+    doubled = [p.model_dump() for p in GAZETTEER] + [
+        {"id": "jo-daraa-namesake", "name": "Dara", "aliases": ["DERAA"], "kind": "town", "country_iso3": "JOR"}]
+    with pytest.raises(ValueError, match="'DERAA' names both sy-daraa and jo-daraa-namesake"):
+        Gazetteer(places=[Place.model_validate(p) for p in doubled])
 
 
 async def test_a_gazetteer_update_applies_to_the_events_already_stored(world):

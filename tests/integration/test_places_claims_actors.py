@@ -292,6 +292,10 @@ async def test_the_claims_route_shows_both_ceasefire_accounts_side_by_side(world
     assert body["disputed"] == ["mediators"]
     assert accounts["truce-russia"]["place"]["id"] == "sy-daraa"
     assert (await client.get("/claims/no-such-happening", headers=READ)).status_code == 404
+    listed = (await client.get("/claims", headers=READ)).json()["items"]
+    ours = next(h for h in listed if h["about"] == ABOUT)
+    assert (ours["accounts"], ours["types"]) == (2, ["agreement"])
+    assert set(ours["claimants"]) == {"Russian Defence Ministry", "opposition negotiators"}
 
 
 @pytest.fixture

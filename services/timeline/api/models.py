@@ -160,6 +160,22 @@ class Account(BaseModel):
     known_at: datetime
 
 
+class Happening(BaseModel):
+    """A happening that events name with ``about``: its accounts at a glance."""
+
+    about: str
+    accounts: int
+    types: list[str]
+    claimants: list[str]
+    occurred_start: date
+    occurred_end: date
+
+
+class HappeningPage(BaseModel):
+    items: list[Happening]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+
+
 class Claims(BaseModel):
     """The competing accounts of one happening, side by side; nothing merged."""
 

@@ -215,6 +215,15 @@ async def place(request: Request, name: Name) -> Response:
     return json_response(found)
 
 
+@router.get("/claims", response_model=models.HappeningPage, tags=["claims"])
+async def happenings(request: Request, cursor: Cursor = None, limit: Limit = 100) -> Response:
+    """Every happening that events name (``about``), by id, with its number of accounts, their
+    types and claimants: where to look for competing accounts."""
+    after = cursors.decode(cursor, (cursors.text,))[0] if cursor else None
+    rows = await claim_reads.happenings(request.app.state.pool, after, limit + 1)
+    return json_response(_paged(rows, limit, lambda r: [r["about"]]))
+
+
 @router.get("/claims/{about}", response_model=models.Claims, tags=["claims"],
             responses=errors.not_found("happening"))
 async def claims(request: Request, about: Annotated[str, Path(pattern=NO_NUL, max_length=ID_BYTES)]) -> Response:

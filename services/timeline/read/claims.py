@@ -37,3 +37,15 @@ def disputed(found: list[dict[str, Any]]) -> list[str]:
     fields = {name for account in found for name in account["details"]}
     return sorted(name for name in fields
                   if len({repr(account["details"].get(name)) for account in found}) > 1)
+
+
+async def happenings(engine: Database, after: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every happening that current, unretracted events name (``about``), by id, with its number
+    of accounts, their types and claimants; ``after`` an id and ``limit`` give one page."""
+    return await rows(engine, (
+        "SELECT payload->>'about' AS about, count(*) AS accounts, array_agg(DISTINCT type ORDER BY type) AS types,"
+        " ARRAY(SELECT DISTINCT c FROM unnest(array_agg(claimants)) c ORDER BY c) AS claimants,"
+        " min(occurred_start) AS occurred_start, max(occurred_end) AS occurred_end"
+        " FROM timeline_entry WHERE payload->>'about' IS NOT NULL AND NOT retracted"
+        " AND (CAST(:after AS text) IS NULL OR payload->>'about' > :after)"
+        " GROUP BY payload->>'about' ORDER BY payload->>'about' LIMIT :limit"), {"after": after, "limit": limit})

@@ -169,3 +169,24 @@ def test_the_same_events_in_any_batches_and_interleavings_give_the_same_rows(eve
     assert store.snapshot() == reference.snapshot()
     for instant in (T0, T0 + timedelta(hours=24), T0 + timedelta(hours=48), T0 + timedelta(hours=72)):
         assert sorted((i, v) for i, v, _ in store.timeline(as_of=instant, retracted=True)) == store.known_at(instant)
+
+
+def test_a_type_cannot_route_on_a_field_that_shadows_the_change_s_own_keys():
+    import pytest
+
+    from timeline.events.payloads import Agreement
+    from timeline.events.registry import _event_type
+
+    with pytest.raises(ValueError, match="kind would shadow"):
+        _event_type("agreement_clash", 1, Agreement, change_fields=("kind", "status"))
+
+
+def test_an_agreement_s_change_says_what_happened_to_it_and_carries_its_status():
+    from timeline.projections.core import change
+
+    payload = {"occurred_start": "2018-07-06", "occurred_end": "2018-07-06", "summary": "A ceasefire.",
+               "location": {"country_iso3": "SYR"}, "actors": [{"actor_id": "russia"}], "kind": "ceasefire",
+               "status": "announced", "parties": ["russia"], "mediators": []}
+    body = json.loads(change("created", SOURCE, "c1", 1, "agreement", T1, payload).change)
+    assert body["kind"] == "created"
+    assert body["status"] == "announced" and body["parties"] == ["russia"]

@@ -61,7 +61,15 @@ class EventType:
         return SCHEMA_BASE + self.schema_file
 
 
+# The keys every change on the change feed has (projections/core.py ``change``): a type's
+# ``change_fields`` must not shadow them.
+CHANGE_KEYS = frozenset({"kind", "source", "id", "version", "type", "known_at", "occurred_start", "occurred_end",
+                         "summary", "country_iso3", "actor_ids"})
+
+
 def _event_type(name: str, version: int, payload: type[BaseModel], change_fields: tuple[str, ...] = ()) -> EventType:
+    if clash := CHANGE_KEYS.intersection(change_fields):
+        raise ValueError(f"change_fields of {name}: {', '.join(sorted(clash))} would shadow the change's own keys")
     ce_type = f"{TYPE_PREFIX}{name}.v{version}"
     ce_literal: Any = Literal[ce_type]
     envelope = create_model(
@@ -79,7 +87,7 @@ FACT_TYPES: tuple[EventType, ...] = (
     _event_type("statement", 1, Statement),
     _event_type("border_decision", 1, BorderDecision, change_fields=("border", "decision")),
     _event_type("displacement_report", 1, DisplacementReport),
-    _event_type("agreement", 1, Agreement, change_fields=("kind", "status")),
+    _event_type("agreement", 1, Agreement, change_fields=("status", "parties", "mediators")),
     _event_type("territorial_change", 1, TerritorialChange, change_fields=("place", "to_actor")),
 )
 CORRECTION = _event_type("correction", 1, Correction)

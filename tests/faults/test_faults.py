@@ -50,7 +50,7 @@ async def at_least(settings, n: int, *processes, timeout: float = 120) -> int:
 
 async def caught_up(settings, timeout: float = 240) -> None:
     async def equal():
-        return await harness.stored_offsets(settings) == await harness.end_offsets(settings)
+        return await harness.caught_up(settings)
     await harness.wait_for(equal, timeout=timeout, what="stored offsets to reach the end offsets")
 
 
@@ -65,7 +65,7 @@ async def outage(seconds: float, *processes) -> None:
 async def assert_exact(settings, base_events) -> None:
     rows = await harness.fetch(settings, "SELECT count(*) AS n, count(DISTINCT (source, id)) AS d FROM event_log")
     assert rows[0]["n"] == rows[0]["d"] == len(base_events)
-    assert await harness.stored_offsets(settings) == await harness.end_offsets(settings)
+    assert await harness.caught_up(settings)
     assert await view_checksums(settings) == await clean_checksums(settings)
 
 

@@ -133,7 +133,7 @@ async def test_postgres_killed_while_streaming(private_postgres, projectors, syn
 
         async def caught_up():
             assert p.alive, "the projector died: " + p.text()[-2000:]
-            return await harness.stored_offsets(settings) == await harness.end_offsets(settings)
+            return await harness.caught_up(settings)
         await harness.wait_for(caught_up, timeout=TIMEOUT_S, what="stored offsets to reach the end offsets")
     finally:
         poller.stop.set()
@@ -151,7 +151,7 @@ async def test_postgres_killed_while_streaming(private_postgres, projectors, syn
 
     rows = await harness.fetch(settings, "SELECT count(*) AS n, count(DISTINCT (source, id)) AS d FROM event_log")
     assert rows[0]["n"] == rows[0]["d"] == len(events), "an event was lost or doubled"
-    assert await harness.stored_offsets(settings) == await harness.end_offsets(settings)
+    assert await harness.caught_up(settings)
     assert poller.durable, "no reading of the stored offsets"
     assert poller.backwards() == [], "a stored offset moved backwards"
 

@@ -54,6 +54,13 @@ async def stored_offsets(settings) -> dict[tuple[str, int], int]:
     return {(r["topic"], r["kafka_partition"]): r["next_offset"] for r in rows}
 
 
+async def caught_up(settings) -> bool:
+    """Whether the stored offsets reach the end of every partition of the event topics (a
+    partition that never held a record has no stored offset, which counts as 0)."""
+    stored = await stored_offsets(settings)
+    return all(stored.get(tp, 0) == end for tp, end in (await end_offsets(settings)).items())
+
+
 async def wait_for(predicate, timeout: float = 60, what: str = "condition"):
     """Poll an async predicate until it is truthy; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -126,7 +126,8 @@ async def test_names_resolve_through_the_registry(stack_settings, imported):
     rows = await harness.fetch(stack_settings, "SELECT DISTINCT name_as_written, actor_id FROM event_actor WHERE source = $1", SOURCE)
     ids = {r["name_as_written"]: r["actor_id"] for r in rows}
     assert (ids["RUSSIA"], ids["JORDAN"], ids["UNITED STATES"], ids["UNITED NATIONS"]) == ("russia", "jordan", "usa", "un")
-    assert (ids["REBELS"], ids["AMNESTY INTERNATIONAL"]) == ("syrian-rebels", "amnesty-international")
+    assert ids["AMNESTY INTERNATIONAL"] == "amnesty-international"
+    assert ids["REBELS"] == "rebels"  # a generic word names no actor of the registry: Syria's rebels are not everyone's
     assert ids["SYRIAN ARMY"] == "syrian-army"  # not in the registry: a slug of the name
 
 

@@ -31,7 +31,7 @@ COUNTRY = {"652": "SYR", "663": "JOR", "645": "IRQ", "365": "RUS", "": "JOR"}  #
 # id → (column, reason) of the fixture's bad rows (tests/data/ucdp/generate.py, TRICKY)
 BAD = {"900004": ("date_start", "'2018-02-30' is not a date"), "900005": ("type_of_violence", "'4' is not one of 1, 2, 3"),
        "900006": ("date_end", "2018-06-19 is before date_start 2018-06-20"), "900008": ("country_id", "'9999' is no Gleditsch–Ward number"),
-       "900010": ("best", "'many' is not a count"), "900012": ("latitude", "132.5 is outside -90..90"),
+       "900010": ("best", "'many' is not a count"), "900012": ("latitude", "132.5 is out of range (-90 to 90)"),
        "900014": ("side_a", "empty"), "900015": (None, "48 cells where the header has 49")}
 
 

@@ -113,7 +113,7 @@ async def test_a_replay_while_events_keep_arriving_ends_with_every_event(history
     publishing = asyncio.create_task(keep_publishing())
     report = await replay(settings, source="kafka")
     await publishing
-    await harness.wait_for(lambda: _caught_up(settings), timeout=120, what="live projector caught up")
+    await harness.wait_for(lambda: harness.caught_up(settings), timeout=120, what="live projector caught up")
     stop.set()
     await asyncio.wait_for(live, 60)
     assert report.swapped
@@ -121,10 +121,6 @@ async def test_a_replay_while_events_keep_arriving_ends_with_every_event(history
     assert rows[0]["n"] == rows[0]["d"] == total + len(more)
     entries = await harness.fetch(settings, "SELECT count(*) AS n FROM timeline_history WHERE id LIKE 'during-%'")
     assert entries[0]["n"] == len(more)
-
-
-async def _caught_up(settings) -> bool:
-    return await harness.stored_offsets(settings) == await harness.end_offsets(settings)
 
 
 async def test_a_changed_projection_version_is_detected_at_start(history):

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Envelope
-from .base import BadRow, ImportContext, RowError, checked, csv_rows, event, stable_id
+from .base import BadRow, ImportContext, RowError, checked, csv_rows, event, number, stable_id
 from .snapshot import Snapshot, compare
 
 SOURCE = "https://acleddata.com"
@@ -207,19 +207,6 @@ def iso3_of(numeric: int) -> str | None:
     return country.alpha_3 if country else None
 
 
-def _number(row: dict[str, str], column: str, low: float, high: float) -> float | None:
-    cell = row[column].strip()
-    if not cell:
-        return None
-    try:
-        value = float(cell)
-    except ValueError:
-        raise BadRow(column, f"{cell!r} is not a number") from None
-    if not low <= value <= high:
-        raise BadRow(column, f"{value} is out of range ({low:g} to {high:g})")
-    return value
-
-
 def location(row: dict[str, str]) -> dict[str, Any]:
     iso = row["iso"].strip()
     try:
@@ -232,7 +219,7 @@ def location(row: dict[str, str]) -> dict[str, Any]:
     if precision not in ("1", "2", "3"):
         raise BadRow("geo_precision", f"{precision!r} is not 1 (town), 2 (near a town, part of a region) or 3 (region)")
     place: dict[str, Any] = {"country_iso3": iso3, "geo_precision": int(precision),
-                             "latitude": _number(row, "latitude", -90, 90), "longitude": _number(row, "longitude", -180, 180)}
+                             "latitude": number(row, "latitude", -90, 90), "longitude": number(row, "longitude", -180, 180)}
     for column, key in (("admin1", "admin1"), ("admin2", "admin2"), ("location", "location_name")):
         if row[column].strip():
             place[key] = row[column].strip()

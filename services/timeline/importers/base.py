@@ -166,6 +166,30 @@ def csv_rows(text: IO[str], file: str, delimiter: str = ",") -> Iterator[tuple[i
         yield start, dict(zip(header, cells, strict=True))
 
 
+def number(row: dict[str, str], column: str, low: float, high: float) -> float | None:
+    """The cell as a number within [low, high]; an empty cell is None (unknown)."""
+    cell = row[column].strip()
+    if not cell:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        raise BadRow(column, f"{cell!r} is not a number") from None
+    if not low <= value <= high:
+        raise BadRow(column, f"{value} is out of range ({low:g} to {high:g})")
+    return value
+
+
+def count(row: dict[str, str], column: str) -> int | None:
+    """The cell as a whole number from 0; an empty cell is None (unknown, never zero)."""
+    cell = row[column].strip()
+    if not cell:
+        return None
+    if not cell.isdigit():
+        raise BadRow(column, f"{cell!r} is not a count (a whole number from 0)")
+    return int(cell)
+
+
 def event(type_name: str, source: str, id: str, time: datetime | str, recordedtime: datetime | str | None,
           subject: str | None, data: dict[str, Any]) -> Envelope:
     """A CloudEvent of ``type_name``, validated as every other way in validates it."""

@@ -36,7 +36,7 @@ from typing import Any
 
 from ..events import Envelope
 from . import cameo
-from .base import BadRow, ImportContext, RowError, checked, event, stable_id
+from .base import BadRow, ImportContext, RowError, checked, count, event, number, stable_id
 
 SOURCE = "https://www.gdeltproject.org"
 
@@ -120,7 +120,7 @@ def _event(row: dict[str, str], actor_id: Callable[[str], str]) -> Envelope:
         "summary": _summary(row, code, place),
         "occurred_start": day.isoformat(), "occurred_end": day.isoformat(), "date_precision": "day",
         "location": location, "actors": actors, "sources": [_source(row, added)],
-        "tags": [f"cameo:{code}", f"sources:{_count(row, 'NumSources')}"],
+        "tags": [f"cameo:{code}", f"sources:{_sources(row)}"],
         **_fields(mapping, actors),
     }
     return event(mapping.type, SOURCE, stable_id("gdelt", gid), datetime.combine(day, time(), UTC), added, None, data)
@@ -164,7 +164,7 @@ def _location(row: dict[str, str]) -> tuple[dict[str, Any], str]:
     city, region = geo_type in ("3", "4"), geo_type in ("2", "5")
     location: dict[str, Any] = {
         "country_iso3": FIPS[fips], "geo_precision": GEO_PRECISION[geo_type],
-        "latitude": _coordinate(row, prefix + "Lat", 90), "longitude": _coordinate(row, prefix + "Long", 180),
+        "latitude": number(row, prefix + "Lat", -90, 90), "longitude": number(row, prefix + "Long", -180, 180),
         "location_name": names[0] if city and names else None,
         "admin1": (names[1] if city and len(names) >= 3 else names[0] if region and names else None),
     }
@@ -218,21 +218,8 @@ def _added(text: str) -> datetime:
     raise BadRow("DATEADDED", f"{text!r} is not an instant (YYYYMMDDHHMMSS)")
 
 
-def _count(row: dict[str, str], column: str) -> int:
-    text = row[column].strip()
-    if not text.isdigit():
-        raise BadRow(column, f"{text!r} is not a count (a whole number from 0)")
-    return int(text)
-
-
-def _coordinate(row: dict[str, str], column: str, limit: float) -> float | None:
-    text = row[column].strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadRow(column, f"{text!r} is not a number") from None
-    if not -limit <= value <= limit:
-        raise BadRow(column, f"{value} is outside -{limit}..{limit}")
-    return value
+def _sources(row: dict[str, str]) -> int:
+    sources = count(row, "NumSources")
+    if sources is None:
+        raise BadRow("NumSources", "'' is not a count (a whole number from 0)")
+    return sources

@@ -42,7 +42,7 @@ from typing import Any
 
 from ..events import Envelope
 from ..events.limits import MAX_LIST_ITEMS
-from .base import BadRow, ImportContext, RowError, checked, csv_rows, event, stable_id
+from .base import BadRow, ImportContext, RowError, checked, count, csv_rows, event, number, stable_id
 
 SOURCE = "https://ucdp.uu.se"
 
@@ -128,7 +128,7 @@ def _event(row: dict[str, str], context: ImportContext) -> Envelope:
     if target:
         actors.append({"actor_id": _actor_id(context, target, row), "name": target, "role": "target"})
     location = _location(row)
-    best = _count(row, "best")
+    best = count(row, "best")
     data: dict[str, Any] = {
         "summary": _summary(row, label, attacker, target, best),
         "occurred_start": start.isoformat(), "occurred_end": end.isoformat(),
@@ -137,7 +137,7 @@ def _event(row: dict[str, str], context: ImportContext) -> Envelope:
         "tags": [label, f"date_prec:{row['date_prec'].strip()}", f"where_prec:{row['where_prec'].strip()}",
                  *(f"{name}:{row[name].strip()}" for name in ("conflict_new_id", "dyad_new_id") if row[name].strip())],
         "acled_event_type": event_type, "acled_sub_event_type": sub_type,
-        "fatalities": {"best": best, "low": _count(row, "low"), "high": _count(row, "high")},
+        "fatalities": {"best": best, "low": count(row, "low"), "high": count(row, "high")},
     }
     moment = datetime.combine(start, time(), UTC)
     recorded = datetime.combine(known or end, time(), UTC)
@@ -179,7 +179,7 @@ def _location(row: dict[str, str]) -> dict[str, Any]:
                                    f"and country {row['country']!r} no country name")
     return {"country_iso3": iso3, "admin1": row["adm_1"].strip() or None, "admin2": row["adm_2"].strip() or None,
             "location_name": row["where_coordinates"].strip() or None,
-            "latitude": _coordinate(row, "latitude", 90), "longitude": _coordinate(row, "longitude", 180),
+            "latitude": number(row, "latitude", -90, 90), "longitude": number(row, "longitude", -180, 180),
             "geo_precision": _choice(row, "where_prec", GEO_PRECISION)}
 
 
@@ -237,28 +237,6 @@ def _parse_day(text: str, column: str) -> date:
 
 def _day(row: dict[str, str], column: str) -> date:
     return _parse_day(_required(row, column), column)
-
-
-def _count(row: dict[str, str], column: str) -> int | None:
-    text = row[column].strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise BadRow(column, f"{text!r} is not a count (a whole number from 0)")
-    return int(text)
-
-
-def _coordinate(row: dict[str, str], column: str, limit: float) -> float | None:
-    text = row[column].strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadRow(column, f"{text!r} is not a number") from None
-    if not -limit <= value <= limit:
-        raise BadRow(column, f"{value} is outside -{limit}..{limit}")
-    return value
 
 
 async def snapshot(settings: Any, country: Sequence[str] = (), date_from: date | None = None,

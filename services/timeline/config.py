@@ -5,6 +5,7 @@ Environment variables are prefixed with ``TIMELINE_`` (for example
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import cached_property
 from pathlib import Path
@@ -47,12 +48,26 @@ class Settings(BaseSettings):
     # every query of the HTTP API: longer statements, or longer waits for a lock, answer 503
     api_statement_timeout_ms: int = 5000
     api_lock_timeout_ms: int = 1000
+    # the web page (/ui/): a configured read key that the server itself uses to open a read
+    # session for every visitor (unset: visitors log in with a read key of their own)
+    ui_read_key: str | None = None
+    # signs the session cookies; unset, it is derived from api_keys, so that every worker of
+    # `timeline serve` accepts the same cookies and changing the keys ends every session
+    ui_session_secret: str | None = None
+    ui_session_hours: float = Field(default=12, gt=0)
 
     @cached_property
     def api_key_scopes(self) -> dict[str, frozenset[str]]:
         """API key -> its scopes."""
         pairs = (item.split(":", 1) for item in self.api_keys.split(";") if ":" in item)
         return {key.strip(): frozenset(s.strip() for s in scopes.split("+")) for key, scopes in pairs}
+
+    @cached_property
+    def ui_signing_key(self) -> bytes:
+        """The key that signs the web page's session cookies."""
+        if self.ui_session_secret:
+            return self.ui_session_secret.encode()
+        return hashlib.sha256(b"timeline-ui-session\0" + self.api_keys.encode()).digest()
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import web
 from ..bus.producer import make_producer
 from ..bus.topics import event_topics
 from ..config import Settings
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     # header instead of that of /events/{id}, which the same path also matches
     app.include_router(ingest.router)
     app.include_router(reads.router)
+    app.include_router(web.router)  # the web page under /ui/, left out of the OpenAPI document
     _operations(app)
     _error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)

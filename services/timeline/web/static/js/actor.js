@@ -1,5 +1,5 @@
 // Actor page: profile and aliases, activity by role and by month (d3), and the actor's own timeline.
-import { api, esc, live, nav, typeStyle } from "./common.js";
+import { api, esc, eventHref, live, nav, span, typeStyle } from "./common.js";
 
 const PAGE = 100;
 const $ = (id) => document.getElementById(id);
@@ -7,24 +7,17 @@ const name = new URLSearchParams(location.search).get("id");
 let actorId = null;
 let cursor = null;
 
-export function eventHref(row) {
-  return `/ui/event?source=${encodeURIComponent(row.source)}&id=${encodeURIComponent(row.id)}`;
-}
-
-export function period(row) {
-  const start = `<time datetime="${esc(row.occurred_start)}">${esc(row.occurred_start)}</time>`;
-  if (row.occurred_end === row.occurred_start) return start;
-  return `${start} – <time datetime="${esc(row.occurred_end)}">${esc(row.occurred_end)}</time>`;
+function period(row) {
+  return `<time datetime="${esc(row.occurred_start)}">${esc(span(row.occurred_start, row.occurred_end))}</time>`;
 }
 
 function eventItem(row) {
-  const style = typeStyle(row.type) || {};
-  const colour = style.colour || style.color || "currentColor";
+  const style = typeStyle(row.type);
   const retracted = row.retracted ? ' <span class="badge">retracted</span>' : "";
   return `<li class="event" data-type="${esc(row.type)}">
     <span class="when">${period(row)}</span>
-    <span class="type" style="border-color:${esc(colour)}">${esc(row.type.replaceAll("_", " "))}</span>
-    <a href="${eventHref(row)}">${esc(row.summary)}</a>${retracted}</li>`;
+    <span class="type" style="border-color:${esc(style.color)}">${esc(style.label)}</span>
+    <a href="${eventHref(row.source, row.id)}">${esc(row.summary)}</a>${retracted}</li>`;
 }
 
 function showError(message) {

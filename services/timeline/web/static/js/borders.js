@@ -1,5 +1,5 @@
 // Borders page: each border's current status and its history (GET /borders, /borders/{border}).
-import { api, esc, live, nav } from "./common.js";
+import { api, esc, eventHref, live, nav, span } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const DECISION = { close: "Closed", reopen: "Reopened", restrict: "Restricted", refuse_entry: "Entry refused",
@@ -7,8 +7,7 @@ const DECISION = { close: "Closed", reopen: "Reopened", restrict: "Restricted", 
 let cursor = null;
 let shown = 0;
 
-const eventHref = (d) => `/ui/event?source=${encodeURIComponent(d.source)}&id=${encodeURIComponent(d.id)}`;
-const when = (d) => (d.occurred_start === d.occurred_end ? d.occurred_start : `${d.occurred_start} – ${d.occurred_end}`);
+const when = (d) => span(d.occurred_start, d.occurred_end);
 
 function effective(d) {
   if (!d.effective_from && !d.effective_until) return "";
@@ -20,7 +19,7 @@ function historyRows(history) {
     <td><time datetime="${esc(d.occurred_start)}">${esc(when(d))}</time></td>
     <td><span class="decision" data-decision="${esc(d.decision)}">${esc(DECISION[d.decision] || d.decision)}</span></td>
     <td>${esc(d.crossing || "")}</td><td>${effective(d)}</td>
-    <td><a href="${eventHref(d)}">${esc(d.summary)}</a></td></tr>`).join("");
+    <td><a href="${eventHref(d.source, d.id)}">${esc(d.summary)}</a></td></tr>`).join("");
 }
 
 function strip(history) {
@@ -51,7 +50,7 @@ async function section(border) {
   el.setAttribute("aria-labelledby", heading);
   el.innerHTML = `<h2 id="${heading}">${esc(border.border)}</h2>
     <p class="status">Current status: <strong class="decision" data-decision="${esc(border.decision)}">${esc(DECISION[border.decision] || border.decision)}</strong>
-      since <time datetime="${esc(border.occurred_start)}">${esc(border.occurred_start)}</time>${border.crossing ? ` at ${esc(border.crossing)}` : ""}.
+      since <time datetime="${esc(border.occurred_start)}">${esc(span(border.occurred_start, border.occurred_start))}</time>${border.crossing ? ` at ${esc(border.crossing)}` : ""}.
       ${esc(border.summary)}</p>
     <table class="figures"><caption>Decisions about ${esc(border.border)}</caption>
       <thead><tr><th scope="col">When</th><th scope="col">Decision</th><th scope="col">Crossing</th><th scope="col">In force</th>

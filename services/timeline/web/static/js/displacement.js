@@ -1,5 +1,5 @@
 // Displacement page: the competing figures for one place and period, one series per claimant, never summed.
-import { api, esc, live, nav, readState, writeState } from "./common.js";
+import { api, esc, eventHref, live, nav, readState, span, writeState } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const ALL = "all";
@@ -10,7 +10,7 @@ let groups = [];
 
 const placeKey = (g) => [g.country_iso3, g.admin1 || "", g.location_name || "", g.population_type, g.figure_kind].join("|");
 const periodKey = (g) => `${g.occurred_start}/${g.occurred_end}`;
-const periodLabel = (g) => (g.occurred_start === g.occurred_end ? g.occurred_start : `${g.occurred_start} – ${g.occurred_end}`);
+const periodLabel = (g) => span(g.occurred_start, g.occurred_end);
 const claimant = (f) => (f.claimants && f.claimants.length ? f.claimants.join(", ") : f.reporting_org || "unknown");
 const number = d3.format(",");
 
@@ -97,11 +97,10 @@ function draw(chosen) {
 }
 
 function table(figures) {
-  const link = (f) => `/ui/event?source=${encodeURIComponent(f.source)}&id=${encodeURIComponent(f.id)}`;
   $("figures").tBodies[0].innerHTML = figures.map((f) => `<tr>
     <td>${esc(f.period)}</td><td>${esc(f.claimant)}</td><td class="num">${esc(figureText(f))}</td>
     <td>${esc(f.term || "")}</td><td>${esc(f.reporting_org || "")}</td><td>${esc((f.publishers || []).join(", "))}</td>
-    <td><a href="${link(f)}">${esc(f.id)}</a></td></tr>`).join("");
+    <td><a href="${eventHref(f.source, f.id)}">${esc(f.id)}</a></td></tr>`).join("");
 }
 
 function show() {

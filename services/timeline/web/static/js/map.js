@@ -1,7 +1,7 @@
 // Map page: the events of /timeline.geojson (with the timeline's filters from the URL) over Natural Earth
 // country outlines (world-atlas, served from our origin). Each point is a link to its event, reachable with
 // the keyboard, and listed beside the map.
-import { api, esc, live, nav, readState, typeStyle } from "./common.js";
+import { api, esc, eventHref, live, nav, readState, span, typeStyle } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const WIDTH = 800;
@@ -9,9 +9,8 @@ const HEIGHT = 520;
 const MAX_POINTS = 500;  // the API's largest page
 let world = null;
 
-const eventHref = (p) => `/ui/event?source=${encodeURIComponent(p.source)}&id=${encodeURIComponent(p.id)}`;
-const when = (p) => (p.occurred_start === p.occurred_end ? p.occurred_start : `${p.occurred_start} – ${p.occurred_end}`);
-const colourOf = (type) => { const s = typeStyle(type) || {}; return s.colour || s.color || "#1f4e79"; };
+const href = (p) => eventHref(p.source, p.id);
+const when = (p) => span(p.occurred_start, p.occurred_end);
 
 function filters() {
   const state = { ...readState() };
@@ -23,7 +22,7 @@ function projectionFor(features) {
   if (!features.length) return d3.geoNaturalEarth1().fitSize([WIDTH, HEIGHT], { type: "Sphere" });
   const xs = features.map((f) => f.geometry.coordinates[0]);
   const ys = features.map((f) => f.geometry.coordinates[1]);
-  const pad = Math.max(3, 0.3 * Math.max(d3.max(xs) - d3.min(xs), d3.max(ys) - d3.min(ys)));
+  const pad = Math.max(6, 0.4 * Math.max(d3.max(xs) - d3.min(xs), d3.max(ys) - d3.min(ys)));
   const box = { type: "MultiPoint", coordinates: [[d3.min(xs) - pad, Math.max(-80, d3.min(ys) - pad)],
     [d3.max(xs) + pad, Math.min(80, d3.max(ys) + pad)]] };
   return d3.geoMercator().fitExtent([[10, 10], [WIDTH - 10, HEIGHT - 10]], box);
@@ -57,18 +56,18 @@ function draw(features) {
   svg.append("path").attr("class", "country-border").attr("aria-hidden", "true")
     .attr("d", path(topojson.mesh(world, world.objects.countries, (a, b) => a !== b)));
   const points = svg.append("g").attr("class", "points").selectAll("a").data(spread(features, projection)).join("a")
-    .attr("class", "point").attr("href", (d) => eventHref(d.feature.properties))
+    .attr("class", "point").attr("href", (d) => href(d.feature.properties))
     .attr("aria-label", (d) => `${when(d.feature.properties)}: ${d.feature.properties.summary}`)
     .attr("data-id", (d) => d.feature.properties.id);
   points.append("circle").attr("cx", (d) => d.x).attr("cy", (d) => d.y).attr("r", 6)
-    .attr("fill", (d) => colourOf(d.feature.properties.type));
+    .attr("fill", (d) => typeStyle(d.feature.properties.type).color);
   points.append("title").text((d) => `${when(d.feature.properties)}: ${d.feature.properties.summary}`);
 }
 
 function list(features) {
   $("points").innerHTML = features.map(({ properties: p }) => `<li class="event" data-type="${esc(p.type)}">
-    <span class="swatch" style="background:${esc(colourOf(p.type))}" aria-hidden="true"></span>
-    <span class="when">${esc(when(p))}</span> <a href="${eventHref(p)}">${esc(p.summary)}</a>
+    <span class="swatch" style="background:${esc(typeStyle(p.type).color)}" aria-hidden="true"></span>
+    <span class="when">${esc(when(p))}</span> <a href="${href(p)}">${esc(p.summary)}</a>
     <span class="where">${esc([p.location_name, p.country_iso3].filter(Boolean).join(", "))}</span></li>`).join("")
     || "<li>No event with coordinates matches these filters.</li>";
 }

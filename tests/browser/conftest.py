@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,12 @@ class Stack:
     seeds: list[dict]  # the seed article's events as published
     amended: dict  # the seed event amended at AMENDED_AT: id, source, before, after, reason
     late: dict  # the event recorded at LATE_AT: id, source, summary
+
+
+def run(coroutine):
+    """Run ``coroutine`` to its end on a loop of its own thread (pytest-asyncio may hold this one's)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -106,7 +113,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     """The seeded stack with its three processes; everything dropped afterwards."""
     tmp = tmp_path_factory.mktemp("browser")
     settings = isolated_settings()
-    asyncio.run(harness.prepare(settings))
+    run(harness.prepare(settings))
     processes: list[subprocess.Popen] = []
     try:
         env = settings_env(settings)
@@ -120,7 +127,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         reason = "The quoted words were those of the deputy, not the minister"
         late = fact("late-border-decision", "2018-06-27", recorded=LATE_AT,
                     summary="Jordan keeps the Nassib crossing closed to people fleeing Daraa")
-        asyncio.run(harness.publish_events(settings, [correction_of(target, after, reason), late]))
+        run(harness.publish_events(settings, [correction_of(target, after, reason), late]))
         processes.append(start(["project"], env, tmp / "project.log"))
         processes.append(start(["relay"], env, tmp / "relay.log"))
         server, url = serve(settings, tmp)
@@ -137,7 +144,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     finally:
         for process in reversed(processes):
             stop(process)
-        asyncio.run(harness.drop(settings))
+        run(harness.drop(settings))
 
 
 @pytest.fixture(scope="session")

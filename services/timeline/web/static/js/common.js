@@ -113,11 +113,13 @@ export function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-/** A day as written in the pages: 2018-06-19 → "19 Jun 2018". */
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A day as written in the pages, the same in every locale: 2018-06-19 → "19 Jun 2018". */
 export function day(iso) {
   if (!iso) return "";
-  const d = new Date(`${String(iso).slice(0, 10)}T00:00:00Z`);
-  return d.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  const [year, month, date] = String(iso).slice(0, 10).split("-").map(Number);
+  return `${date} ${MONTHS[month - 1]} ${year}`;
 }
 
 /** An interval of days as written: one day, or "start – end". */
@@ -128,8 +130,8 @@ export function span(start, end) {
 /** An instant as written, in UTC: "26 Jun 2018, 12:00 UTC". */
 export function instant(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
-  return `${d.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "UTC" })} UTC`;
+  const t = new Date(iso).toISOString();
+  return `${day(t)}, ${t.slice(11, 16)} UTC`;
 }
 
 /** The link to an event's page. */

@@ -98,7 +98,7 @@ function draw(chosen) {
 
 function table(figures) {
   $("figures").tBodies[0].innerHTML = figures.map((f) => `<tr>
-    <td>${esc(f.period)}</td><td>${esc(f.claimant)}</td><td class="num">${esc(figureText(f))}</td>
+    <td>${esc(f.period)}</td><td class="claimant">${esc(f.claimant)}</td><td class="num">${esc(figureText(f))}</td>
     <td>${esc(f.term || "")}</td><td>${esc(f.reporting_org || "")}</td><td>${esc((f.publishers || []).join(", "))}</td>
     <td><a href="${eventHref(f.source, f.id)}">${esc(f.id)}</a></td></tr>`).join("");
 }

@@ -18,6 +18,19 @@ function filters() {
   return { ...state, limit: MAX_POINTS };
 }
 
+function symbolOf(type) {
+  // The type's shape (a d3.symbol name), the same as on the timeline.
+  const name = typeStyle(type).shape || "circle";
+  const shape = d3[`symbol${name[0].toUpperCase()}${name.slice(1)}`] || d3.symbolCircle;
+  return d3.symbol(shape, 110)();
+}
+
+function legend(features) {
+  const types = [...new Set(features.map((f) => f.properties.type))].sort();
+  $("map-legend").innerHTML = types.map((t) => `<li><svg width="14" height="14" viewBox="-7 -7 14 14" aria-hidden="true">
+    <path d="${symbolOf(t)}" fill="${esc(typeStyle(t).color)}" transform="scale(0.8)"></path></svg>${esc(typeStyle(t).label)}</li>`).join("");
+}
+
 function projectionFor(features) {
   if (!features.length) return d3.geoNaturalEarth1().fitSize([WIDTH, HEIGHT], { type: "Sphere" });
   const xs = features.map((f) => f.geometry.coordinates[0]);
@@ -59,8 +72,8 @@ function draw(features) {
     .attr("class", "point").attr("href", (d) => href(d.feature.properties))
     .attr("aria-label", (d) => `${when(d.feature.properties)}: ${d.feature.properties.summary}`)
     .attr("data-id", (d) => d.feature.properties.id);
-  points.append("circle").attr("cx", (d) => d.x).attr("cy", (d) => d.y).attr("r", 6)
-    .attr("fill", (d) => typeStyle(d.feature.properties.type).color);
+  points.append("path").attr("transform", (d) => `translate(${d.x},${d.y})`)
+    .attr("d", (d) => symbolOf(d.feature.properties.type)).attr("fill", (d) => typeStyle(d.feature.properties.type).color);
   points.append("title").text((d) => `${when(d.feature.properties)}: ${d.feature.properties.summary}`);
 }
 
@@ -77,6 +90,7 @@ async function load() {
   const collection = await api("/timeline.geojson", filters());
   const features = collection.features.filter((f) => f.geometry && f.geometry.coordinates);
   draw(features);
+  legend(features);
   list(features);
   $("map-summary").textContent = `${features.length} event${features.length === 1 ? "" : "s"} with coordinates`
     + (features.length >= MAX_POINTS ? ` (the first ${MAX_POINTS}; narrow the filters to see others)` : "")

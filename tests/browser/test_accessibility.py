@@ -31,7 +31,7 @@ def path(request, stack) -> str:
 
 def opened(page, path: str):
     page.goto(path)
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("body[data-loaded=true]")
     expect(page.locator("main")).to_be_visible()
     return page
 

@@ -23,7 +23,7 @@ def read(stack, path: str, **params) -> dict | list:
 
 def open_page(page, path: str) -> None:
     page.goto(path)
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("body[data-loaded=true]")
     expect(page.locator("#error")).to_be_hidden()
 
 

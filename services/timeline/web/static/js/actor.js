@@ -125,14 +125,14 @@ $("actor-input").value = name || "";
 $("more").addEventListener("click", () => loadEvents(false).catch((e) => showError(e.message)));
 if (name) {
   load().then(() => {
-    document.body.dataset.ready = "true";
+    document.body.dataset.loaded = "true";
     live((change) => {
       if ((change.actor_ids || []).includes(actorId)) load().catch((e) => showError(e.message));
     });
   }).catch((e) => {
     showError(e.message);
-    document.body.dataset.ready = "true";
+    document.body.dataset.loaded = "true";
   });
 } else {
-  document.body.dataset.ready = "true";
+  document.body.dataset.loaded = "true";
 }

@@ -76,5 +76,5 @@ async function loadPage(reset) {
 const fail = (e) => { $("error").textContent = e.message; $("error").hidden = false; };
 nav("borders");
 $("more").addEventListener("click", () => loadPage(false).catch(fail));
-loadPage(true).catch(fail).finally(() => { document.body.dataset.ready = "true"; });
+loadPage(true).catch(fail).finally(() => { document.body.dataset.loaded = "true"; });
 live((change) => { if (change.type === "border_decision") loadPage(true).catch(fail); });

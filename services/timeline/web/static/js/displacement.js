@@ -120,5 +120,5 @@ nav("displacement");
 $("place").addEventListener("change", () => { fillPeriods(null); show(); });
 $("period").addEventListener("change", show);
 load().catch((e) => { $("error").textContent = e.message; $("error").hidden = false; })
-  .finally(() => { document.body.dataset.ready = "true"; });
+  .finally(() => { document.body.dataset.loaded = "true"; });
 live((change) => { if (change.type === "displacement_report") load().catch(() => {}); });

@@ -99,5 +99,5 @@ async function load() {
 
 const fail = (e) => { $("error").textContent = e.message; $("error").hidden = false; };
 nav("map");
-load().catch(fail).finally(() => { document.body.dataset.ready = "true"; });
+load().catch(fail).finally(() => { document.body.dataset.loaded = "true"; });
 live(() => load().catch(fail));

@@ -25,17 +25,21 @@ function symbolOf(type) {
   return d3.symbol(shape, 110)();
 }
 
+function icon(type) {
+  return `<svg class="icon" width="14" height="14" viewBox="-7 -7 14 14" aria-hidden="true">
+    <path d="${symbolOf(type)}" fill="${esc(typeStyle(type).color)}" transform="scale(0.8)"></path></svg>`;
+}
+
 function legend(features) {
   const types = [...new Set(features.map((f) => f.properties.type))].sort();
-  $("map-legend").innerHTML = types.map((t) => `<li><svg width="14" height="14" viewBox="-7 -7 14 14" aria-hidden="true">
-    <path d="${symbolOf(t)}" fill="${esc(typeStyle(t).color)}" transform="scale(0.8)"></path></svg>${esc(typeStyle(t).label)}</li>`).join("");
+  $("map-legend").innerHTML = types.map((t) => `<li>${icon(t)}${esc(typeStyle(t).label)}</li>`).join("");
 }
 
 function projectionFor(features) {
   if (!features.length) return d3.geoNaturalEarth1().fitSize([WIDTH, HEIGHT], { type: "Sphere" });
   const xs = features.map((f) => f.geometry.coordinates[0]);
   const ys = features.map((f) => f.geometry.coordinates[1]);
-  const pad = Math.max(6, 0.4 * Math.max(d3.max(xs) - d3.min(xs), d3.max(ys) - d3.min(ys)));
+  const pad = Math.max(4, 0.4 * Math.max(d3.max(xs) - d3.min(xs), d3.max(ys) - d3.min(ys)));
   const box = { type: "MultiPoint", coordinates: [[d3.min(xs) - pad, Math.max(-80, d3.min(ys) - pad)],
     [d3.max(xs) + pad, Math.min(80, d3.max(ys) + pad)]] };
   return d3.geoMercator().fitExtent([[10, 10], [WIDTH - 10, HEIGHT - 10]], box);
@@ -79,7 +83,7 @@ function draw(features) {
 
 function list(features) {
   $("points").innerHTML = features.map(({ properties: p }) => `<li class="event" data-type="${esc(p.type)}">
-    <span class="swatch" style="background:${esc(typeStyle(p.type).color)}" aria-hidden="true"></span>
+    ${icon(p.type)}
     <span class="when">${esc(when(p))}</span> <a href="${href(p)}">${esc(p.summary)}</a>
     <span class="where">${esc([p.location_name, p.country_iso3].filter(Boolean).join(", "))}</span></li>`).join("")
     || "<li>No event with coordinates matches these filters.</li>";

@@ -123,6 +123,22 @@ def test_actor_page_of_jordan(page, stack):
     screenshot(page, "actor.png")
 
 
+def test_an_actor_outside_the_registry_is_marked_so(page, stack):
+    # The seeds name registered actors only: the API's own answer, with the flag an actor outside
+    # the registry gets, is handed to the page.
+    def outside(route):
+        answer = route.fetch()
+        profile = answer.json()
+        profile["actor"]["registered"] = False
+        route.fulfill(response=answer, json=profile)
+
+    page.route("**/actors/jordan", outside)
+    open_page(page, "/ui/actor?id=jordan")
+    expect(page.locator("#registered")).to_have_attribute("data-registered", "false")
+    expect(page.locator("#registered")).to_contain_text("registered: false")
+    expect(page.locator("#actor-events li a")).not_to_have_count(0)
+
+
 def test_borders_page_shows_the_jordan_syria_status_and_history(page, stack):
     history = read(stack, "/borders/JOR-SYR")
     current = next(b for b in read(stack, "/borders")["items"] if b["border"] == "JOR-SYR")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from urllib.parse import parse_qs, urlparse
 
@@ -77,6 +78,20 @@ def test_every_place_shows_as_many_series_as_claimants(page, stack):
         country, admin1, place, population, _kind = value.split("|")
         claimants = seeds[(country, admin1 or None, place or None, population)]
         assert set(series(page)) == set(claimants), value
+
+
+def test_displacement_narrowed_to_a_country(page, stack):
+    seeds = seed_displacement()
+    syria = sorted(key for key in seeds if key[0] == "SYR")
+    assert 0 < len(syria) < len(seeds)
+    open_page(page, "/ui/displacement")
+    page.fill("#country", "syr")
+    page.click("#narrow button[type=submit]")
+    expect(page).to_have_url(re.compile(r"country=SYR"))
+    options = page.locator("#place option")
+    expect(options).to_have_count(len(syria))
+    for text in options.all_inner_texts():
+        assert text.split(":")[0].endswith("SYR"), text
 
 
 def test_map_draws_every_event_with_coordinates_and_opens_it(page, stack):

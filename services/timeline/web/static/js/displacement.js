@@ -6,6 +6,7 @@ const ALL = "all";
 const QUANTIFIER = { more_than: "more than", less_than: "less than", exact: "", approximately: "about" };
 const POPULATION = { idps: "internally displaced", refugees: "refugees", asylum_seekers: "asylum seekers",
   returnees: "returnees", stranded: "stranded" };
+const MAX_GROUPS = 2000;  // four pages of the API; a country or a population narrows the rest
 let groups = [];
 
 const placeKey = (g) => [g.country_iso3, g.admin1 || "", g.location_name || "", g.population_type, g.figure_kind].join("|");
@@ -20,14 +21,16 @@ function placeLabel(g) {
   return `${where}: ${POPULATION[g.population_type] || g.population_type} (${kind})`;
 }
 
-async function loadGroups() {
+async function loadGroups(country, population) {
   const all = [];
   let cursor = null;
-  do {  // every group: the choice of place and period needs them all (a few hundred at most per country)
-    const page = await api("/displacement", { limit: 500, cursor });
+  do {  // the choice of place and period needs every group of the narrowed set
+    const page = await api("/displacement", { country, population_type: population, limit: 500, cursor });
     all.push(...page.items);
     cursor = page.next_cursor;
-  } while (cursor && all.length < 5000);
+  } while (cursor && all.length < MAX_GROUPS);
+  $("capped").hidden = !cursor;
+  $("capped").textContent = cursor ? `The first ${all.length} places and periods: choose a country or a population to see others.` : "";
   return all;
 }
 
@@ -104,13 +107,17 @@ function table(figures) {
 }
 
 function show() {
-  writeState({ ...readState(), place: $("place").value, period: $("period").value });
+  writeState({ country: $("country").value.toUpperCase(), population_type: $("population").value,
+    place: $("place").value, period: $("period").value });
   draw(selected());
 }
 
 async function load() {
-  groups = await loadGroups();
+  $("error").hidden = true;
   const state = readState();
+  $("country").value = state.country || "";
+  $("population").value = state.population_type || "";
+  groups = await loadGroups(state.country, state.population_type);
   fillPlaces(state.place);
   fillPeriods(state.period);
   show();
@@ -119,6 +126,11 @@ async function load() {
 nav("displacement");
 $("place").addEventListener("change", () => { fillPeriods(null); show(); });
 $("period").addEventListener("change", show);
+$("narrow").addEventListener("submit", (event) => {
+  event.preventDefault();
+  writeState({ country: $("country").value.toUpperCase(), population_type: $("population").value });
+  load().catch((e) => { $("error").textContent = e.message; $("error").hidden = false; });
+});
 load().catch((e) => { $("error").textContent = e.message; $("error").hidden = false; })
   .finally(() => { document.body.dataset.loaded = "true"; });
 live((change) => { if (change.type === "displacement_report") load().catch(() => {}); });

@@ -189,6 +189,12 @@ def anonymous(browser, stack):
     context.close()
 
 
+def rows_of(page) -> list[str]:
+    """The summaries the timeline's list shows, once it has loaded."""
+    page.wait_for_selector("body[data-loaded=true]")
+    return page.eval_on_selector_all("#events li .summary a", "links => links.map(a => a.innerText.trim())")
+
+
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=False)

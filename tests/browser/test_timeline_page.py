@@ -140,3 +140,22 @@ def test_no_serious_accessibility_violation(page):
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_the_event_page_lists_every_version_with_who_corrected_it_and_why(page, stack):
+    page.goto("/ui/")
+    page.wait_for_selector("body[data-loaded=true]")
+    page.click(f"#events a:has-text({stack.amended['after']!r})")
+    page.wait_for_selector("body[data-loaded=true]")
+    cards = page.locator("#versions article.version")
+    assert cards.count() == 2
+    first, second = cards.nth(0), cards.nth(1)
+    assert stack.amended["before"] in first.inner_text()
+    assert "26 Jun 2018, 12:00 UTC" in first.inner_text()
+    assert "27 Jun 2018, 12:00 UTC" in second.inner_text()
+    assert second.locator(".reason").inner_text() == stack.amended["reason"]
+    assert f"{stack.amended['id']}-correction" in second.inner_text()
+    assert second.locator("ins").first.inner_text() == "Corrected:"
+    publisher = page.locator("#sources td").first.inner_text()
+    assert publisher == "EA WorldView"
+    screenshot(page, "event.png")

@@ -146,8 +146,9 @@ def interval(fact: dict) -> tuple[str, str, str]:
 async def test_the_moc_has_cut_its_backing_since_2015_up_to_publication_as_a_behaviour(facts):
     moc = facts[eaw("moc-reduces-backing")]
     assert interval(moc) == ("2015-01-01", PUBLISHED, "year")
-    assert moc["type"] == "offensive_escalation" and moc["payload"]["acled_event_type"] == "Strategic developments"
-    assert moc["payload"]["attack_kinds"] == [] and actors_as(moc, "speaker") == []
+    assert moc["type"] == "support_change" and actors_as(moc, "speaker") == []
+    assert (moc["payload"]["supporter"], moc["payload"]["direction"]) == ("moc", "reduce")
+    assert moc["payload"]["supported"] == ["southern-front", "syrian-rebels"]
     assert actors_as(moc, "subject") == ["moc"] and "ongoing" in moc["payload"]["tags"]
 
 

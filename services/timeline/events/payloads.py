@@ -161,6 +161,26 @@ class TerritorialChange(Fact):
         return self
 
 
+class SupportChange(Fact):
+    """One actor starts, increases, reduces or ends its support of others: PLOVER AID or SUPPORT
+    when support is given, SANCTION when it is cut (``plover_mode`` as the codebook words it).
+    ACLED has no event type for it; it is a behaviour, not what someone said about it."""
+
+    supporter: ActorId
+    supported: list[ActorId] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    direction: Literal["start", "increase", "reduce", "end"]
+    support_kinds: list[Literal["military", "financial", "political", "logistic", "humanitarian", "other"]] = (
+        Field(default_factory=list, max_length=6)
+    )
+    plover_type: PloverType
+    plover_mode: Text | None = None
+
+    @model_validator(mode="after")
+    def _actors_are_named(self) -> SupportChange:
+        _named_actors(self, "supporter", "supported")
+        return self
+
+
 def _fact_model(type_name: str) -> type[Model]:
     from .registry import BY_NAME  # the registry imports this module; it is the one list of types
 

@@ -28,6 +28,7 @@ from .payloads import (
     DisplacementReport,
     OffensiveEscalation,
     Statement,
+    SupportChange,
     TerritorialChange,
 )
 
@@ -89,6 +90,7 @@ FACT_TYPES: tuple[EventType, ...] = (
     _event_type("displacement_report", 1, DisplacementReport),
     _event_type("agreement", 1, Agreement, change_fields=("status", "parties", "mediators")),
     _event_type("territorial_change", 1, TerritorialChange, change_fields=("place", "to_actor")),
+    _event_type("support_change", 1, SupportChange, change_fields=("supporter", "direction")),
 )
 CORRECTION = _event_type("correction", 1, Correction)
 EVENT_TYPES: tuple[EventType, ...] = (*FACT_TYPES, CORRECTION)

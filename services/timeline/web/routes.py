@@ -5,9 +5,12 @@ one, the server opens it with ``Settings.ui_read_key`` when that names a configu
 and otherwise sends the visitor to the login form. No page or script holds a key."""
 from __future__ import annotations
 
+import gzip
 import html
+import mimetypes
 import time
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
@@ -31,6 +34,7 @@ VENDOR = {
     "countries-110m.json": "world-atlas/countries-110m.json",
     "axe.min.js": "axe-core/axe.min.js",
 }
+COMPRESSED = frozenset({".js", ".css", ".json", ".html"})
 HEARTBEAT_S = 15
 # pages and scripts change with the code only: a short cache keeps reloads cheap and edits visible
 CACHE = {"Cache-Control": "max-age=60"}
@@ -72,21 +76,35 @@ def _inside(root: Path, relative: str) -> Path:
     return file
 
 
+@lru_cache(maxsize=64)
+def _gzipped(file: Path, modified: float) -> bytes:
+    return gzip.compress(file.read_bytes(), compresslevel=9, mtime=0)
+
+
+def _file(request: Request, file: Path, headers: dict[str, str]) -> Response:
+    """``file``, gzipped once and kept when the browser accepts it (d3: 280 kB, 93 kB gzipped)."""
+    if "gzip" not in request.headers.get("accept-encoding", "") or file.suffix not in COMPRESSED:
+        return FileResponse(file, headers=headers)
+    media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    return Response(_gzipped(file, file.stat().st_mtime), media_type=media_type,
+                    headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+
+
 @router.get("/static/{path:path}")
-async def static(path: str) -> Response:
+async def static(request: Request, path: str) -> Response:
     """The pages' scripts and styles."""
-    return FileResponse(_inside(STATIC, path), headers=CACHE)
+    return _file(request, _inside(STATIC, path), CACHE)
 
 
 @router.get("/vendor/{name}")
-async def vendor(name: str) -> Response:
+async def vendor(request: Request, name: str) -> Response:
     """An npm file of the whitelist, from web/node_modules (installed by deploy/env.sh)."""
     if name not in VENDOR:
         raise HTTPException(404, f"no vendor file {name!r}")
     file = NODE_MODULES / VENDOR[name]
     if not file.is_file():
         raise HTTPException(404, f"{VENDOR[name]} is not installed: run `npm ci --prefix web`")
-    return FileResponse(file, headers={"Cache-Control": "max-age=86400"})
+    return _file(request, file, {"Cache-Control": "max-age=86400"})
 
 
 def _next(target: str | None) -> str:

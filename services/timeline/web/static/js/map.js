@@ -104,4 +104,5 @@ async function load() {
 const fail = (e) => { $("error").textContent = e.message; $("error").hidden = false; };
 nav("map");
 load().catch(fail).finally(() => { document.body.dataset.loaded = "true"; });
-live(() => load().catch(fail));
+let pending = null;  // a burst of changes redraws once
+live(() => { clearTimeout(pending); pending = setTimeout(() => load().catch(fail), 500); });

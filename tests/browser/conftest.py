@@ -129,9 +129,12 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                     summary="Jordan keeps the Nassib crossing closed to people fleeing Daraa")
         run(harness.publish_events(settings, [correction_of(target, after, reason), late]))
         processes.append(start(["project"], env, tmp / "project.log"))
-        processes.append(start(["relay"], env, tmp / "relay.log"))
+        relay = start(["relay"], env, tmp / "relay.log")
+        processes.append(relay)
         server, url = serve(settings, tmp)
         processes.append(server)
+        if relay.poll() is not None:  # e.g. another relay holds the database's lock: nothing would be live
+            raise AssertionError(f"timeline relay exited: {(tmp / 'relay.log').read_text()[-500:]}")
 
         def projected() -> bool:
             page = httpx.get(f"{url}/timeline", params={"limit": 500}, headers={"X-API-Key": READ_KEY}).json()

@@ -110,8 +110,9 @@ def test_an_event_published_while_the_page_is_open_appears_within_two_seconds(pa
     response = httpx.post(f"{stack.url}/events", content=event.model_dump_json(by_alias=True, exclude_none=True),
                           headers={"X-API-Key": PUBLISH_KEY, "Content-Type": "application/json"})
     assert response.status_code == 202, response.text
-    page.wait_for_selector(f"#events li:has-text({summary!r})", timeout=2000)
-    assert time.monotonic() - published < 2
+    page.wait_for_selector(f"#events li:has-text({summary!r})", timeout=15_000)
+    seconds = time.monotonic() - published
+    assert seconds < 2, f"the event appeared after {seconds:.2f} s"
     row = next(r for r in rows(page) if r["summary"] == summary)
     assert row["when"] == "29 Jun 2018"
 

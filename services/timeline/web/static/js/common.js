@@ -95,8 +95,9 @@ const STYLES = {
   displacement_report: { color: "#E69F00", shape: "diamond", label: "Displacement report" },
   agreement: { color: "#009E73", shape: "star", label: "Agreement" },
   territorial_change: { color: "#56B4E9", shape: "cross", label: "Territorial change" },
+  support_change: { color: "#332288", shape: "wye", label: "Support change" },
 };
-const OTHER = { color: "#666666", shape: "wye", label: null };
+const OTHER = { color: "#666666", shape: "circle", label: null };
 
 /** Colour, shape (a d3.symbol name: circle, triangle, square, diamond, star, cross, wye) and
  * label of an event type, the same on every page. */

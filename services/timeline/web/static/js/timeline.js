@@ -38,6 +38,7 @@ async function load() {
     if (ticket !== loading) return;
     items = page.items;
     cursor = page.next_cursor;
+    zoomed = null;
   } catch (error) {
     if (ticket !== loading) return;
     items = [];
@@ -111,17 +112,33 @@ function renderChart() {
   svg.append("g").attr("class", "axis").attr("transform", `translate(0,${height - margin.bottom})`).call(d3.axisBottom(x).ticks(Math.max(2, width / 110)));
   svg.append("g").attr("class", "axis").attr("transform", `translate(${margin.left},0)`)
     .call(d3.axisLeft(y).tickFormat((t) => typeStyle(t).label).tickSize(0)).call((g) => g.select(".domain").remove());
-  const marks = svg.append("g").selectAll("a").data(items).join("a").attr("href", (i) => eventHref(i.source, i.id))
-    .attr("tabindex", -1).attr("aria-hidden", "true");
+  svg.append("clipPath").attr("id", "plot").append("rect").attr("x", margin.left).attr("y", 0)
+    .attr("width", width - margin.left - margin.right).attr("height", height);
+  const marks = svg.append("g").attr("clip-path", "url(#plot)").selectAll("a").data(items).join("a")
+    .attr("href", (i) => eventHref(i.source, i.id)).attr("tabindex", -1).attr("aria-hidden", "true");
   marks.append("title").text((i) => `${span(i.occurred_start, i.occurred_end)}: ${i.summary}`);
   // the interval: as wide as the date precision says (a week is a band, a day a thin bar)
-  marks.append("rect").attr("class", "band").attr("x", (i) => x(start(i))).attr("width", (i) => Math.max(2, x(end(i)) - x(start(i))))
-    .attr("y", (i) => y(i.type)).attr("height", y.bandwidth()).attr("fill", (i) => typeStyle(i.type).color);
-  marks.append("path").attr("class", "mark").attr("d", (i) => symbol(i.type).path).attr("fill", (i) => typeStyle(i.type).color)
-    .attr("transform", (i) => `translate(${(x(start(i)) + x(end(i))) / 2},${y(i.type) + y.bandwidth() / 2})`);
-  marks.filter((i) => i.retracted || i.version > 1).append("text").attr("class", "badge")
-    .attr("x", (i) => (x(start(i)) + x(end(i))) / 2 + 6).attr("y", (i) => y(i.type) + 8).text((i) => (i.retracted ? "×" : "✎"));
+  const bands = marks.append("rect").attr("class", "band").attr("y", (i) => y(i.type)).attr("height", y.bandwidth())
+    .attr("fill", (i) => typeStyle(i.type).color);
+  const shapes = marks.append("path").attr("class", "mark").attr("d", (i) => symbol(i.type).path).attr("fill", (i) => typeStyle(i.type).color);
+  const flags = marks.filter((i) => i.retracted || i.version > 1).append("text").attr("class", "badge")
+    .attr("y", (i) => y(i.type) + 8).text((i) => (i.retracted ? "×" : "✎"));
+  const axis = svg.select(".axis");
+  // wheel or drag to zoom into a period; the list below is unchanged
+  const place = (transform) => {
+    const zx = transform.rescaleX(x);
+    const middle = (i) => (zx(start(i)) + zx(end(i))) / 2;
+    axis.call(d3.axisBottom(zx).ticks(Math.max(2, width / 110)));
+    bands.attr("x", (i) => zx(start(i))).attr("width", (i) => Math.max(2, zx(end(i)) - zx(start(i))));
+    shapes.attr("transform", (i) => `translate(${middle(i)},${y(i.type) + y.bandwidth() / 2})`);
+    flags.attr("x", (i) => middle(i) + 6);
+  };
+  const zoom = d3.zoom().scaleExtent([1, 2000]).translateExtent([[margin.left, 0], [width - margin.right, height]])
+    .extent([[margin.left, 0], [width - margin.right, height]]).on("zoom", (event) => { zoomed = event.transform; place(zoomed); });
+  svg.call(zoom).call(zoom.transform, zoomed || d3.zoomIdentity);
 }
+
+let zoomed = null; // the chart's zoom, kept while pages are added; reset by a new query
 
 function render(fresh) {
   renderList(fresh);
@@ -251,7 +268,12 @@ async function start() {
     for (const name of FILTERS) form.elements[name].value = "";
     apply(event);
   });
-  document.getElementById("more").addEventListener("click", more);
+  const button = document.getElementById("more");
+  button.addEventListener("click", more);
+  // the next page loads as the end of the list scrolls into view (the button stays for the keyboard)
+  new IntersectionObserver((seen) => {
+    if (seen.some((e) => e.isIntersecting) && cursor && !button.disabled) more();
+  }, { rootMargin: "400px" }).observe(button);
   slider.addEventListener("input", onSlide);
   document.getElementById("asof-now").addEventListener("click", () => {
     slider.value = slider.max;

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import httpx
 
-from tests.browser.conftest import PUBLISH_KEY, screenshot
+from tests.browser.conftest import PUBLISH_KEY, READ_KEY, screenshot, wait_until
 from tests.builders import fact
 
 
@@ -160,3 +160,31 @@ def test_the_event_page_lists_every_version_with_who_corrected_it_and_why(page, 
     publisher = page.locator("#sources td").first.inner_text()
     assert publisher == "EA WorldView"
     screenshot(page, "event.png")
+
+
+def test_the_event_page_sets_competing_claims_side_by_side(page, stack):
+    about = f"jordan-border-{time.time_ns()}"
+    accounts = []
+    for n, (claimant, decision) in enumerate((("Jordanian Government", "close"), ("UNHCR", "restrict"))):
+        event = fact(f"claim-{n}-{time.time_ns()}", "2018-06-30", summary=f"{claimant}: the border was to {decision}")
+        body = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+        body["data"].update(about=about, decision=decision)
+        body["data"]["sources"][0]["original_claimant"] = claimant
+        accounts.append(body)
+    response = httpx.post(f"{stack.url}/events/batch", json=accounts, headers={"X-API-Key": PUBLISH_KEY})
+    assert response.status_code == 202, response.text
+
+    def both_projected() -> bool:
+        answer = httpx.get(f"{stack.url}/claims/{about}", headers={"X-API-Key": READ_KEY})
+        return answer.status_code == 200 and len(answer.json()["accounts"]) == 2
+
+    wait_until(both_projected, 30, "both accounts projected")
+    first = accounts[0]
+    page.goto(f"/ui/event?source={first['source']}&id={first['id']}")
+    page.wait_for_selector("body[data-loaded=true]")
+    cards = page.locator("#claims article")
+    assert cards.count() == 2
+    texts = [cards.nth(i).inner_text() for i in range(2)]
+    assert "This account" in texts[0] and "Jordanian Government" in texts[0] and "close" in texts[0]
+    assert "UNHCR" in texts[1] and "restrict" in texts[1]
+    assert "They differ on: decision" in page.inner_text("#claims-section")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import httpx
 
 from tests.browser.conftest import PUBLISH_KEY, READ_KEY, screenshot, wait_until
-from tests.builders import fact
+from tests.builders import correction, fact
 
 
 def written(iso: str) -> str:
@@ -115,6 +115,26 @@ def test_an_event_published_while_the_page_is_open_appears_within_two_seconds(pa
     assert seconds < 2, f"the event appeared after {seconds:.2f} s"
     row = next(r for r in rows(page) if r["summary"] == summary)
     assert row["when"] == "29 Jun 2018"
+
+
+def test_a_correction_published_while_the_page_is_open_shows_without_a_reload(page, stack):
+    page.goto("/ui/")
+    page.wait_for_selector("body[data-loaded=true]")
+    page.wait_for_selector("body[data-live=on]")
+    tag = time.time_ns()
+    event = fact(f"to-correct-{tag}", "2018-06-30", recorded=datetime.now(UTC), summary=f"Jordan closes the border ({tag})")
+    post = {"X-API-Key": PUBLISH_KEY, "Content-Type": "application/json"}
+    assert httpx.post(f"{stack.url}/events", content=event.model_dump_json(by_alias=True), headers=post).status_code == 202
+    page.wait_for_selector(f"#events li:has-text('({tag})')", timeout=15_000)
+    fixed = correction(f"fix-{tag}", event.id, "amend", datetime.now(UTC), {"summary": f"Jordan restricts the border ({tag})"})
+    published = time.monotonic()
+    assert httpx.post(f"{stack.url}/events", content=fixed.model_dump_json(by_alias=True), headers=post).status_code == 202
+    page.wait_for_selector(f"#events li:has-text('Jordan restricts the border ({tag})')", timeout=15_000)
+    seconds = time.monotonic() - published
+    assert seconds < 2, f"the correction appeared after {seconds:.2f} s"
+    row = next(r for r in rows(page) if f"({tag})" in r["summary"])
+    assert (row["summary"], row["badge"]) == (f"Jordan restricts the border ({tag})", "amended")
+    assert sum(f"({tag})" in r["summary"] for r in rows(page)) == 1
 
 
 def test_every_control_is_reached_with_tab(page):

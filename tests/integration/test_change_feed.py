@@ -99,3 +99,22 @@ async def test_relay_names_a_missing_change_feed_topic(stack_settings):
     settings = stack_settings.model_copy(update={"topic_prefix": stack_settings.topic_prefix + "-none"})
     with pytest.raises(MissingTopic, match=rf"{changes_topic(settings)} does not exist: run `timeline topics create`"):
         await relay(settings)
+
+
+async def test_one_relay_runs_per_schema_and_relays_of_other_schemas_run_beside_it(stack_settings):
+    import asyncpg
+
+    from timeline.bus.relay import lock_keys
+    from timeline.testing import isolated_settings
+
+    other = isolated_settings()
+    first = await asyncpg.connect(stack_settings.database_url)
+    second = await asyncpg.connect(stack_settings.database_url)
+    try:
+        take = "SELECT pg_try_advisory_lock($1::int, $2::int)"
+        assert await first.fetchval(take, *lock_keys(stack_settings))
+        assert not await second.fetchval(take, *lock_keys(stack_settings))  # the same schema: refused
+        assert await second.fetchval(take, *lock_keys(other))  # another schema's relay is not held up
+    finally:
+        await first.close()
+        await second.close()

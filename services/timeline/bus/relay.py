@@ -4,11 +4,12 @@ The projector writes each change to ``change_outbox`` in the same transaction as
 The relay sends rows in ``seq`` order with an idempotent producer to a one-partition topic,
 waits for the acknowledgements, then deletes them. After a crash it reads the last record on
 the topic, whose ``seq`` says what was already published, and deletes those rows instead of
-sending them again. One relay runs at a time (a PostgreSQL advisory lock).
+sending them again. One relay runs at a time per schema (a PostgreSQL advisory lock).
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from datetime import date, datetime
 from typing import Literal
@@ -41,7 +42,14 @@ class ChangeMessage(BaseModel):
     actor_ids: list[str]
     border: str | None = None
     decision: str | None = None
-LOCK_KEY = 0x74696D656C696E65  # "timeline"
+LOCK_CLASS = 0x746C6E65  # "tlne": the relay's advisory locks; the second key is the schema's
+
+
+def lock_keys(settings: Settings) -> tuple[int, int]:
+    """The advisory lock of the relay of ``settings.db_schema``: one relay per schema (a
+    database may hold several deployments, each in its own schema)."""
+    digest = hashlib.sha256(settings.db_schema.encode()).digest()
+    return LOCK_CLASS, int.from_bytes(digest[:4], "big", signed=True)
 
 
 class MissingTopic(RuntimeError):
@@ -93,8 +101,9 @@ async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaPr
     stop = stop or asyncio.Event()
     total = 0
     async with pool.acquire() as con:
-        if not await con.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
-            raise RuntimeError("another relay is running for this database")
+        keys = lock_keys(settings)
+        if not await con.fetchval("SELECT pg_try_advisory_lock($1::int, $2::int)", *keys):
+            raise RuntimeError(f"another relay is running for the schema {settings.db_schema!r}")
         try:
             done = await last_published_seq(settings)
             skipped = await con.execute("DELETE FROM change_outbox WHERE seq <= $1", done)
@@ -107,7 +116,7 @@ async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaPr
                         break
                     await asyncio.sleep(0.2)
         finally:
-            await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+            await con.execute("SELECT pg_advisory_unlock($1::int, $2::int)", *keys)
     return total
 
 

@@ -91,7 +91,7 @@ async def test_every_good_record_is_projected(mixed):
     settings, good, _, _, progress = mixed
     rows = await harness.fetch(settings, "SELECT count(*) AS n FROM event_log WHERE id LIKE 'good-%'")
     assert rows[0]["n"] == len(good) == progress.projected
-    assert await harness.stored_offsets(settings) == await harness.end_offsets(settings)
+    assert await harness.caught_up(settings)
 
 
 async def test_every_bad_record_is_a_dead_letter_with_its_reason_and_raw_value(mixed):

@@ -30,7 +30,7 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] not in METHODS_WITH_BODY:
             return await self.app(scope, receive, send)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
             return await problem(413, self._detail(int(declared)))(scope, receive, send)
         seen = 0
 

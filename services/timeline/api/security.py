@@ -84,7 +84,7 @@ def has_session(settings: Settings, cookie: str | None, now: float | None = None
     expires, digest, signature = cookie.split(".")
     if not hmac.compare_digest(_as_bytes(signature), _as_bytes(_signature(settings, f"{expires}.{digest}"))):
         return False
-    if not expires.isdigit() or int(expires) < (now or time.time()):
+    if not (expires.isascii() and expires.isdigit()) or int(expires) < (now or time.time()):
         return False
     return any(SESSION_SCOPE in scopes and hmac.compare_digest(_key_digest(key), digest)
                for key, scopes in settings.api_key_scopes.items())

@@ -185,7 +185,7 @@ def count(row: dict[str, str], column: str) -> int | None:
     cell = row[column].strip()
     if not cell:
         return None
-    if not cell.isdigit():
+    if not (cell.isascii() and cell.isdigit()):
         raise BadRow(column, f"{cell!r} is not a count (a whole number from 0)")
     return int(cell)
 

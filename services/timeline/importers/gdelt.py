@@ -106,7 +106,7 @@ def read(path: Path, context: ImportContext) -> Iterator[Envelope | RowError]:
 
 def _event(row: dict[str, str], actor_id: Callable[[str], str]) -> Envelope:
     gid = row["GlobalEventID"].strip()
-    if not gid.isdigit():
+    if not (gid.isascii() and gid.isdigit()):
         raise BadRow("GlobalEventID", f"{gid!r} is not a GDELT event id (digits)")
     code = row["EventCode"].strip()
     mapping = cameo.mapping(code)

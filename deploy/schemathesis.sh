@@ -60,7 +60,7 @@ trap cleanup EXIT
 #    with the documented 422 naming each field, and limits configured at run time (413).
 cat >"$WORK/schemathesis.toml" <<'TOML'
 [[operations]]
-include-path = ["/timeline", "/timeline.geojson", "/actors", "/actors/{name}/timeline", "/displacement", "/borders"]
+include-path = ["/timeline", "/timeline.geojson", "/actors", "/actors/{name}/timeline", "/displacement", "/borders", "/places", "/claims"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "422"]
 
 [[operations]]

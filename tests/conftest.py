@@ -18,3 +18,7 @@ def repo_root() -> Path:
     return ROOT
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last: Playwright's sync API holds the thread's running event loop
+    while a browser is open, which no asyncio test may meet."""
+    items.sort(key=lambda item: "browser" in item.path.parts[-3:-1])

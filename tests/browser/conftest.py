@@ -150,8 +150,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         run(harness.drop(settings))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium, for this package only: while Playwright's sync API runs, its event loop is the
+    thread's running loop, and asyncio tests could not run beside it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -136,3 +136,38 @@ async def test_redrive_after_an_upcaster_projects_what_was_unknown(mixed, monkey
     assert progress.dead_letters == 1000 - expected["unknown_type"]
     rows = await harness.fetch(settings, "SELECT count(*) AS n FROM event_log WHERE id LIKE 'bad-%'")
     assert rows[0]["n"] == expected["unknown_type"]
+
+
+@pytest.fixture
+async def empty_settings():
+    """A schema and topics of their own, with no dead letters yet."""
+    from tests.conftest import isolated_settings
+
+    settings = isolated_settings()
+    await harness.prepare(settings)
+    yield settings
+    await harness.drop(settings)
+
+
+async def test_a_dead_letter_goes_back_only_to_the_topic_whose_dead_letters_hold_it(empty_settings):
+    from timeline.bus.topics import changes_topic, dead_letter_topic
+
+    settings = empty_settings
+    statement, changes = event_topics(settings)[1], changes_topic(settings)
+    before = await harness.end_offsets(settings, [statement, changes])
+    forged = [("dlq.original.topic", changes.encode()), ("dlq.original.partition", b"0"),
+              ("dlq.original.offset", b"1"), ("dlq.error.class", b"not_json")]
+    honest = [("dlq.original.topic", statement.encode()), ("dlq.original.partition", b"0"),
+              ("dlq.original.offset", b"2"), ("dlq.error.class", b"not_json")]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        for headers in (forged, honest):
+            await producer.send_and_wait(dead_letter_topic(statement), b"{not json", key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+    async with bootstrap.producer(settings) as sender:
+        assert await redrive(settings, sender) == 1
+    after = await harness.end_offsets(settings, [statement, changes])
+    assert sum(v for (t, _), v in after.items() if t == changes) == sum(v for (t, _), v in before.items() if t == changes)
+    assert sum(v for (t, _), v in after.items() if t == statement) == sum(v for (t, _), v in before.items() if t == statement) + 1

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 
 from ..events import InvalidEvent
 from .topics import dead_letter_topic
 
+log = structlog.get_logger("timeline.deadletter")
 HEADER_PREFIX = "dlq."
 FETCH_BYTES = 8 * 1024 * 1024  # a dead letter may be an oversize record
 TRUNCATED_BYTES = 64 * 1024  # what a dead letter keeps of a value too large to copy
@@ -123,9 +125,11 @@ async def redrive(settings, producer: AIOKafkaProducer, error_class: str | None 
     unchanged (e.g. after an upcaster was added, or a fix for ``rejected_by_store``). With
     ``error_class``, only the dead letters of that class (its progress is kept apart; a record
     sent twice is a true duplicate, which the projector ignores). Each bad record is sent once, however
-    many times it was dead-lettered; a truncated copy is never sent. Progress is kept as the
-    committed offsets of a consumer group of its own, committed only after Kafka acknowledged
-    the re-published records."""
+    many times it was dead-lettered; a truncated copy is never sent. A dead letter goes back only
+    to the event topic whose dead-letter topic holds it, whatever its headers name: a record
+    written to a dead-letter topic by hand cannot steer the redrive to another topic. Progress is
+    kept as the committed offsets of a consumer group of its own, committed only after Kafka
+    acknowledged the re-published records."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from .topics import event_topics
@@ -137,7 +141,8 @@ async def redrive(settings, producer: AIOKafkaProducer, error_class: str | None 
     await consumer.start()
     count = 0
     try:
-        partitions = [TopicPartition(dead_letter_topic(t), 0) for t in event_topics(settings)]
+        origin = {dead_letter_topic(t): t for t in event_topics(settings)}
+        partitions = [TopicPartition(d, 0) for d in origin]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         committed = {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
@@ -155,7 +160,11 @@ async def redrive(settings, producer: AIOKafkaProducer, error_class: str | None 
                     coordinates = original_coordinates(m)
                     again = coordinates in seen
                     seen.add(coordinates)
-                    if m.offset >= committed[tp] and not again and _redrivable(m, error_class):
+                    if coordinates[0] != origin[tp.topic]:
+                        if m.offset >= committed[tp]:
+                            log.warning("dead letter not redriven", dead_letter_topic=tp.topic, offset=m.offset,
+                                        names_topic=coordinates[0], reason="not the event topic of its dead-letter topic")
+                    elif m.offset >= committed[tp] and not again and _redrivable(m, error_class):
                         headers = [(k, v) for k, v in (m.headers or ()) if not k.startswith(HEADER_PREFIX)]
                         futures.append(await producer.send(coordinates[0], m.value, key=m.key, headers=headers))
                     if m.offset >= committed[tp]:

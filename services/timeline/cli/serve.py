@@ -1,13 +1,15 @@
 """`timeline serve`: the HTTP API."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import tempfile
 
 import typer
 
-from .common import app, load_settings, require_services
+from ..config import Settings
+from .common import app, err, load_settings, require_services
 
 APP = "timeline.api.app:from_environment"  # each worker builds the app from the environment's settings
 WORKER_STARTUP_S = 30  # uvicorn's default (5 s) kills workers still importing on a busy machine
@@ -24,6 +26,7 @@ def serve(
     import uvicorn
 
     s = load_settings()
+    refuse_default_keys_beyond_loopback(s, host or s.api_host)
     require_services(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
     count = workers or s.api_workers
 
@@ -40,3 +43,24 @@ def serve(
         run()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name, or 0.0.0.0 / :: (every interface)
+
+
+def refuse_default_keys_beyond_loopback(settings: Settings, host: str) -> None:
+    """Stop before serving on an address other machines reach while the shipped keys work."""
+    shipped = Settings.model_fields["api_keys"].default
+    if loopback(host) or settings.api_keys != shipped:
+        return
+    err.print(f"[red]error: refusing to serve on {host}: the default API keys (local-reader, local-publisher) "
+              "are configured, and anyone who can reach this address could use them[/red]\n"
+              "set your own in TIMELINE_API_KEYS, or serve on 127.0.0.1", highlight=False)
+    raise typer.Exit(2)

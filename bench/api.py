@@ -96,6 +96,34 @@ def _wait_live(base: str, proc: subprocess.Popen, log: Path, timeout_s: float = 
     raise TimeoutError(f"timeline serve did not answer within {timeout_s:.0f} s (log: {log})")
 
 
+def start_server(settings: Settings, workers: int, name: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """``timeline serve`` on ``settings`` on a free loopback port, with ``env`` added, once it
+    answers: (the process, its base URL). Its log is ``bench/out/logs/<name>-serve.log``."""
+    port = _free_port()
+    log = OUT / "logs" / f"{name}-serve.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    argv = [str(VENV_BIN / "timeline"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    with open(log, "wb") as out:
+        server = subprocess.Popen(argv, env={**settings_env(settings), **env}, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_live(base, server, log)
+    except BaseException:
+        stop_server(server)
+        raise
+    return server, base
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 async def measure_api(settings: Settings, duration_s: float, workers: int | None = None) -> dict:
     """wrk against `timeline serve` on ``settings`` for ``duration_s`` per run; {"skipped": why} without wrk."""
     if shutil.which("wrk") is None:
@@ -103,18 +131,10 @@ async def measure_api(settings: Settings, duration_s: float, workers: int | None
         return {"skipped": INSTALL}
     seconds, workers = max(1, round(duration_s)), workers or settings.api_workers
     queries = await _queries(settings)
-    key, port = f"bench-{secrets.token_hex(8)}", _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**settings_env(settings), "TIMELINE_API_KEYS": f"{key}:read"}
-    log = OUT / "logs" / "api-serve.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    argv = [str(VENV_BIN / "timeline"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  cwd=REPO_ROOT)
+    key = f"bench-{secrets.token_hex(8)}"
     runs = []
+    server, base = await asyncio.to_thread(start_server, settings, workers, "api", {"TIMELINE_API_KEYS": f"{key}:read"})
     try:
-        await asyncio.to_thread(_wait_live, base, server, log)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(DONE)
         lua = Path(script.name)
@@ -131,12 +151,7 @@ async def measure_api(settings: Settings, duration_s: float, workers: int | None
         finally:
             lua.unlink()
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
     return {"workers": workers, "duration_s": seconds, "wrk": "wrk -t1 --timeout 5s, X-API-Key, keep-alive",
             "runs": runs, "health_live_per_s": live["requests_per_s"]}
 

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api import _free_port, _wait_live  # noqa: E402
-from common import OUT, VENV_BIN, console, drop, fresh_settings, new_tag, prepare, settings_env, show  # noqa: E402
+from api import start_server, stop_server  # noqa: E402
+from common import console, drop, fresh_settings, new_tag, prepare, show  # noqa: E402
 from ours import project_until_caught_up, publish_synthetic  # noqa: E402
-from timeline.config import REPO_ROOT, Settings  # noqa: E402
+from timeline.config import Settings  # noqa: E402
 
 CHROMIUM = os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium")
 FIRST_EVENT = "#events li[data-key]"
@@ -89,30 +89,12 @@ async def measure(base: str, loads: int) -> dict[str, list[float]]:
 
 def serve(settings: Settings, workers: int) -> tuple[subprocess.Popen, str]:
     """``timeline serve`` on a free port, with a read key of its own as the UI key."""
-    key, port = f"bench-{secrets.token_hex(8)}", _free_port()
-    env = {**settings_env(settings), "TIMELINE_API_KEYS": f"{key}:read", "TIMELINE_UI_READ_KEY": key}
-    log = OUT / "logs" / "web-serve.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    argv = [str(VENV_BIN / "timeline"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  cwd=REPO_ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_live(base, server, log)
-    except BaseException:
-        stop(server)
-        raise
-    return server, base
+    key = f"bench-{secrets.token_hex(8)}"
+    return start_server(settings, workers, "web", {"TIMELINE_API_KEYS": f"{key}:read", "TIMELINE_UI_READ_KEY": key})
 
 
 def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    stop_server(server)
 
 
 async def run(events: int, loads: int, workers: int) -> dict:

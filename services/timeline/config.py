@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     db_schema: str = "timeline"
     topic_prefix: str = "timeline"
     topic_partitions: int = 3
+    # replicas of every topic and how many of them must hold a record before the producer's
+    # acks=all counts it written: 1/1 on the single-node local stack, 3/2 on a cluster
+    topic_replication_factor: int = Field(default=1, ge=1)
+    topic_min_insync_replicas: int = Field(default=1, ge=1)
+    # brokers of the local stack (`timeline stack up --brokers 3`)
+    kafka_brokers: int = Field(default=1, ge=1)
     consumer_group: str = "timeline-projector"
     projection_name: str = "main"
     batch_max_records: int = 4000
@@ -84,4 +90,5 @@ class Settings(BaseSettings):
 
     @cached_property
     def kafka_port(self) -> int:
-        return int(self.kafka_bootstrap.rsplit(":", 1)[1])
+        """The port of the first bootstrap address (that of the local stack's first broker)."""
+        return int(self.kafka_bootstrap.split(",")[0].rsplit(":", 1)[1])

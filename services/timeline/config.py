@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     api_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # `timeline serve` processes
     # "key:scope+scope;key:scope". The defaults are for the local stack only: set your own.
     api_keys: str = "local-reader:read;local-publisher:read+publish"
+    # a file of keys, one `key:scopes` or `sha256=HEX:scopes` per line (see timeline.keys); when
+    # set, api_keys is not read
+    api_keys_file: Path | None = None
     api_max_body_bytes: int = 5_000_000
     api_max_batch: int = 1000
     # every query of the HTTP API: longer statements, or longer waits for a lock, answer 503
@@ -63,17 +66,22 @@ class Settings(BaseSettings):
     ui_session_hours: float = Field(default=12, gt=0)
 
     @cached_property
-    def api_key_scopes(self) -> dict[str, frozenset[str]]:
-        """API key -> its scopes."""
-        pairs = (item.split(":", 1) for item in self.api_keys.split(";") if ":" in item)
-        return {key.strip(): frozenset(s.strip() for s in scopes.split("+")) for key, scopes in pairs}
+    def api_key_digests(self) -> dict[str, frozenset[str]]:
+        """SHA-256 of each API key (hex) -> its scopes, from ``api_keys_file`` when set, else
+        ``api_keys``; a bad entry raises ``keys.BadKeyEntry`` naming it."""
+        from . import keys
+
+        if self.api_keys_file is not None:
+            return keys.from_file(self.api_keys_file)
+        return keys.from_setting(self.api_keys)
 
     @cached_property
     def ui_signing_key(self) -> bytes:
         """The key that signs the web page's session cookies."""
         if self.ui_session_secret:
             return self.ui_session_secret.encode()
-        return hashlib.sha256(b"timeline-ui-session\0" + self.api_keys.encode()).digest()
+        table = ";".join(f"{d}:{'+'.join(sorted(s))}" for d, s in sorted(self.api_key_digests.items()))
+        return hashlib.sha256(b"timeline-ui-session\0" + table.encode()).digest()
 
     @cached_property
     def sqlalchemy_url(self) -> str:

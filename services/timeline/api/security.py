@@ -1,8 +1,9 @@
 """API keys with scopes: ``read`` for the views, ``publish`` for ingestion.
 
-Keys are compared as UTF-8 bytes in constant time against every configured key, so any header
-value (non-ASCII included) is a key like another: unknown or missing gives 401, a key without
-the scope 403.
+Only the SHA-256 of each configured key is held (see ``timeline.keys``: keys may be configured
+in clear or as digests, inline or in a file). The digest of the header value (its UTF-8 bytes,
+so any value, non-ASCII included, is a key like another) is compared in constant time with every
+configured digest: unknown or missing gives 401, a key without the scope 403.
 
 The web page reads with a session cookie instead (``SESSION_COOKIE``, HttpOnly): it holds an
 expiry, a digest of the read key it was opened with and an HMAC of both under
@@ -18,6 +19,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from ..config import Settings
+from ..keys import KeyTable, digest
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key with the needed scope")
 CHALLENGE = {"WWW-Authenticate": "ApiKey"}
@@ -25,18 +27,13 @@ SESSION_COOKIE = "timeline_session"
 SESSION_SCOPE = "read"
 
 
-def _as_bytes(text: str) -> bytes:
-    """A header value as bytes. Headers arrive decoded as Latin-1; lone surrogates cannot occur
-    there, but a value that somehow holds one still yields bytes that match no key."""
-    return text.encode("utf-8", "surrogatepass")
-
-
-def scopes_of(known: dict[str, frozenset[str]], key: str) -> frozenset[str] | None:
-    """The scopes of ``key``, or None if no configured key equals it; every key is compared."""
-    given = _as_bytes(key)
+def scopes_of(known: KeyTable, key: str) -> frozenset[str] | None:
+    """The scopes of ``key``, or None if no configured key equals it. The key's digest is
+    compared with every configured digest in constant time."""
+    given = digest(key).encode()
     found = None
     for candidate, scopes in known.items():
-        if hmac.compare_digest(_as_bytes(candidate), given):
+        if hmac.compare_digest(candidate.encode(), given):
             found = scopes
     return found
 
@@ -49,7 +46,7 @@ def require(scope: str):
             return "session"
         if not key:
             raise HTTPException(401, "missing API key: send it in the X-API-Key header", headers=CHALLENGE)
-        scopes = scopes_of(request.app.state.settings.api_key_scopes, key)
+        scopes = scopes_of(request.app.state.settings.api_key_digests, key)
         if scopes is None:
             raise HTTPException(401, "unknown API key", headers=CHALLENGE)
         if scope not in scopes:
@@ -60,7 +57,7 @@ def require(scope: str):
 
 
 def _key_digest(key: str) -> str:
-    return hashlib.sha256(_as_bytes(key)).hexdigest()[:32]
+    return digest(key)[:32]
 
 
 def _signature(settings: Settings, payload: str) -> str:
@@ -69,7 +66,7 @@ def _signature(settings: Settings, payload: str) -> str:
 
 def open_session(settings: Settings, key: str, now: float | None = None) -> str | None:
     """A session cookie's value for ``key``, or None unless ``key`` is configured with the read scope."""
-    scopes = scopes_of(settings.api_key_scopes, key)
+    scopes = scopes_of(settings.api_key_digests, key)
     if scopes is None or SESSION_SCOPE not in scopes:
         return None
     expires = int((now or time.time()) + settings.ui_session_hours * 3600)
@@ -81,10 +78,11 @@ def has_session(settings: Settings, cookie: str | None, now: float | None = None
     """Whether ``cookie`` is a session this server signed, not expired, whose read key is still configured."""
     if not cookie or cookie.count(".") != 2:
         return False
-    expires, digest, signature = cookie.split(".")
-    if not hmac.compare_digest(_as_bytes(signature), _as_bytes(_signature(settings, f"{expires}.{digest}"))):
+    expires, key_digest, signature = cookie.split(".")
+    expected = _signature(settings, f"{expires}.{key_digest}")
+    if not hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected.encode()):
         return False
     if not (expires.isascii() and expires.isdigit()) or int(expires) < (now or time.time()):
         return False
-    return any(SESSION_SCOPE in scopes and hmac.compare_digest(_key_digest(key), digest)
-               for key, scopes in settings.api_key_scopes.items())
+    return any(SESSION_SCOPE in scopes and hmac.compare_digest(known[:32].encode(), key_digest.encode("utf-8", "surrogatepass"))
+               for known, scopes in settings.api_key_digests.items())

@@ -26,6 +26,7 @@ def serve(
     import uvicorn
 
     s = load_settings()
+    check_keys(s)
     refuse_default_keys_beyond_loopback(s, host or s.api_host)
     require_services(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
     count = workers or s.api_workers
@@ -55,12 +56,50 @@ def loopback(host: str) -> bool:
         return False  # a name, or 0.0.0.0 / :: (every interface)
 
 
+SHIPPED_KEYS = ("local-reader", "local-publisher")  # the defaults of Settings.api_keys
+
+
+def check_keys(settings: Settings) -> None:
+    """Stop with the entry and the reason when the configured API keys cannot be read."""
+    from ..keys import BadKeyEntry
+
+    try:
+        configured = settings.api_key_digests
+    except BadKeyEntry as exc:
+        err.print(f"[red]error: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    if not configured:
+        err.print("[red]error: no API key is configured, so no request could be answered: set "
+                  "TIMELINE_API_KEYS or TIMELINE_API_KEYS_FILE (`timeline keys new` makes one)[/red]", highlight=False)
+        raise typer.Exit(2)
+
+
 def refuse_default_keys_beyond_loopback(settings: Settings, host: str) -> None:
-    """Stop before serving on an address other machines reach while the shipped keys work."""
-    shipped = Settings.model_fields["api_keys"].default
-    if loopback(host) or settings.api_keys != shipped:
+    """Stop before serving on an address other machines reach while a shipped key works."""
+    from ..api.security import scopes_of
+
+    shipped = [key for key in SHIPPED_KEYS if scopes_of(settings.api_key_digests, key) is not None]
+    if loopback(host) or not shipped:
         return
-    err.print(f"[red]error: refusing to serve on {host}: the default API keys (local-reader, local-publisher) "
+    err.print(f"[red]error: refusing to serve on {host}: the default API keys ({', '.join(shipped)}) "
               "are configured, and anyone who can reach this address could use them[/red]\n"
-              "set your own in TIMELINE_API_KEYS, or serve on 127.0.0.1", highlight=False)
+              "set your own in TIMELINE_API_KEYS or TIMELINE_API_KEYS_FILE (`timeline keys new` makes one), "
+              "or serve on 127.0.0.1", highlight=False)
     raise typer.Exit(2)
+
+
+keys_app = typer.Typer(help="API keys.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def new_key(scope: list[str] = typer.Option(["read"], "--scope", help="read or publish; repeat for both")) -> None:
+    """Make a random API key: print it once, with its entry in clear and as a digest (for
+    TIMELINE_API_KEYS or a line of TIMELINE_API_KEYS_FILE)."""
+    from ..keys import SCOPES, new_entry
+
+    unknown = sorted(set(scope) - set(SCOPES))
+    if unknown:
+        raise typer.BadParameter(f"unknown scope {', '.join(unknown)}: use {' or '.join(SCOPES)}", param_hint="--scope")
+    key, clear, hashed = new_entry(sorted(set(scope), key=SCOPES.index))
+    print(f"key:          {key}\nentry:        {clear}\nas a digest:  {hashed}")

@@ -49,7 +49,7 @@ build_once() {
 # --- kubeconform -------------------------------------------------------------------------------------
 KUBECONFORM_DIR="$CACHE/kubeconform-$KUBECONFORM_VERSION"
 install_kubeconform() {
-  GOBIN="$PWD" GOFLAGS=-mod=mod go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  GOBIN="$PWD" go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
   # the converter of CRDs that kubeconform documents, from the same module
   cp "$(go env GOMODCACHE)/github.com/yannh/kubeconform@$KUBECONFORM_VERSION/scripts/openapi2jsonschema.py" .
 }
@@ -104,7 +104,7 @@ build_once "$CORE" unpack_core
 CNPG="$CACHE/cloudnative-pg-$CNPG_VERSION"
 convert_cnpg() {
   local module
-  module="$(GOFLAGS=-mod=mod go mod download -json "github.com/cloudnative-pg/cloudnative-pg@$CNPG_VERSION" \
+  module="$(go mod download -json "github.com/cloudnative-pg/cloudnative-pg@$CNPG_VERSION" \
     | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
   mkdir -p postgresql.cnpg.io
   (cd postgresql.cnpg.io && DENY_ROOT_ADDITIONAL_PROPERTIES=1 "$PYTHON" "$KUBECONFORM_DIR/openapi2jsonschema.py" \

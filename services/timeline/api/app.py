@@ -211,8 +211,7 @@ async def _replica(request: Request) -> tuple[str, float | None]:
     settings = request.app.state.settings
     lag: float | None = None
     try:
-        lag = await asyncio.wait_for(replica_lag(request.app.state.pool, request.app.state.engine,
-                                                 settings.replica_max_lag_s), 3)
+        lag = await asyncio.wait_for(replica_lag(request.app.state.pool, request.app.state.engine), 3)
         check = "ok" if lag <= settings.replica_max_lag_s else (
             f"replica lags {lag:.1f} s behind the primary, more than replica_max_lag_s = {settings.replica_max_lag_s:g} s")
     except Exception as exc:  # any failure means not ready; the reason is reported

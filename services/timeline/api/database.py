@@ -16,6 +16,8 @@ and the primary's WAL position, against which ``replica_lag`` measures the repli
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 
 import asyncpg
 import orjson
@@ -69,56 +71,88 @@ def read_url(settings: Settings) -> str:
 
 
 REPLICA_STATE = """
-SELECT greatest(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()),
-                pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8 AS pending_bytes,
-       extract(epoch FROM now() - coalesce(pg_last_xact_replay_timestamp(), pg_postmaster_start_time()))::float8 AS age_s,
-       pg_is_in_recovery() AS standby
+SELECT pg_is_in_recovery() AS standby,
+       pg_last_wal_receive_lsn()::text AS received,
+       pg_last_wal_replay_lsn()::text AS replayed,
+       (SELECT pid FROM pg_stat_wal_receiver) IS NOT NULL AS receiving,
+       extract(epoch FROM now() - coalesce(pg_last_xact_replay_timestamp(), pg_postmaster_start_time()))::float8 AS age_s
 """
-SECOND_LOOK_S = 0.2
+LOOK_S = 0.05  # between two readings of a replica with WAL pending
+WATCH_S = 1.0  # how long a pending replay is watched before its lag is estimated instead
 
 
-async def replica_lag(reads: ReadPool, primary: AsyncEngine, max_lag_s: float) -> float:
+@dataclass(frozen=True)
+class _Reading:
+    target: int  # the WAL position the replica has to reach to show what the primary shows
+    replayed: int
+    age_s: float  # since the commit, on the primary, of the last transaction replayed
+
+    @property
+    def pending(self) -> bool:
+        return self.replayed < self.target
+
+
+async def replica_lag(reads: ReadPool, primary: AsyncEngine) -> float:
     """How many seconds the replica's reads may be behind the primary's commits; raises when
     the replica cannot be reached.
 
     ``now() - pg_last_xact_replay_timestamp()`` alone is not a lag: on an idle primary it
     grows without end while the replica is current. So the lag is 0 when the replica has
-    replayed all the WAL there is: all it has received and, when the primary answers, up to
-    the primary's ``pg_current_wal_lsn()`` (this also catches a replica whose connection to
-    the primary is lost, which receives nothing and so has nothing pending of its own). When
-    WAL is pending, the lag is the age of the last transaction replayed (its commit time on
-    the primary; the replica's start when none was replayed yet): the replica shows the
-    primary at least as of then. That is an upper bound: the first write after a long idle
-    time shows, for the milliseconds until it is replayed, the whole idle time; so a lag over
-    ``max_lag_s`` is measured a second time, ``SECOND_LOOK_S`` later, and only the second
-    reading counts. Clocks are compared (the primary's commit time with the replica's now()):
-    on separate machines their skew adds to the figure. A server that is not in recovery (the
-    setting points at a primary) has no lag."""
-    lag = await _replica_lag_once(reads, primary)
-    if lag > max_lag_s:
-        await asyncio.sleep(SECOND_LOOK_S)
-        lag = await _replica_lag_once(reads, primary)
-    return lag
+    replayed all the WAL there is to replay: all it has received while its WAL receiver runs;
+    when none runs (the connection to the primary is lost, so nothing arrives and nothing
+    looks pending), up to the primary's ``pg_current_wal_lsn()`` if the primary answers.
+
+    WAL is pending for a moment at almost any instant of a steady write load (it is replayed
+    as it arrives), and the age of the last transaction replayed counts the time between the
+    primary's commits too. So, with WAL pending, the replica is watched (every ``LOOK_S``, up to
+    ``WATCH_S``) until it has replayed up to where it had to reach at the first reading: the time
+    that took is the lag. A replica that does not get there within ``WATCH_S`` is at least that
+    far behind; its lag is then the age of the last transaction replayed (its commit time on the
+    primary; the replica's start when none was replayed yet): it shows the primary at least as of
+    then. That is an upper bound: after a long idle time, until the first new commit is replayed,
+    it counts the idle time too. Clocks are compared there (the primary's commit time with the
+    replica's now()): on separate machines their skew adds to the figure. A server that is not in
+    recovery (the setting points at a primary) has no lag."""
+    started = time.monotonic()
+    first = await _replica_reading(reads, primary)
+    if first is None or not first.pending:
+        return 0.0
+    while True:
+        await asyncio.sleep(LOOK_S)
+        reading = await _replica_reading(reads, primary)
+        if reading is None or reading.replayed >= first.target:
+            return time.monotonic() - started
+        if time.monotonic() - started > WATCH_S:
+            return max(WATCH_S, reading.age_s)
 
 
-async def _replica_lag_once(reads: ReadPool, primary: AsyncEngine) -> float:
-    primary_lsn = None
-    try:
-        async with primary.connect() as con:
-            primary_lsn = (await con.execute(text("SELECT pg_current_wal_lsn()::text"))).scalar()
-    except Exception:  # the primary away: the replica's own positions are all there is
-        pass
+async def _replica_reading(reads: ReadPool, primary: AsyncEngine) -> _Reading | None:
+    """The replica's positions, or None when it is not a standby."""
     try:
         con = await reads.pool.acquire(timeout=reads.wait_s)
     except TimeoutError:
         raise NoConnection(f"no free connection within {reads.wait_s} s") from None
     try:
-        row = await con.fetchrow(REPLICA_STATE, primary_lsn)
+        row = await con.fetchrow(REPLICA_STATE)
     finally:
         await reads.pool.release(con)
-    if not row["standby"] or row["pending_bytes"] <= 0:
-        return 0.0
-    return max(0.0, row["age_s"])
+    if not row["standby"]:
+        return None
+    replayed = _lsn(row["replayed"])
+    target = max(replayed, _lsn(row["received"]) if row["received"] else 0)
+    if not row["receiving"]:
+        try:
+            async with primary.connect() as pcon:
+                target = max(target, _lsn((await pcon.execute(text("SELECT pg_current_wal_lsn()::text"))).scalar_one()))
+        except Exception:  # the primary away too: it writes nothing the replica could miss
+            pass
+    return _Reading(target, replayed, row["age_s"])
+
+
+def _lsn(text_lsn: str) -> int:
+    """A WAL position ``X/Y`` (hexadecimal halves) as one number."""
+    high, low = text_lsn.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
 
 
 async def _json_codecs(con: asyncpg.Connection) -> None:

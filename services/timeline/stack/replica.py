@@ -82,7 +82,8 @@ class Replica:
             # max_connections must be at least the primary's (a standby refuses to start below it);
             # hot_standby_feedback keeps the primary's vacuum from removing rows that a read on the
             # standby still sees, so that replay does not wait for (or cancel) the API's queries
-            opts = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            opts = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 "
+                    "-c max_connections=200 "
                     "-c shared_buffers=256MB -c hot_standby_feedback=on")
             result = self._pg_ctl("-l", str(self.log), "-o", opts, "-w", "-t", str(int(timeout)), "start",
                                   check=False)

@@ -11,7 +11,7 @@ def stack_up(
     replica: bool = typer.Option(False, "--replica", help="also a streaming replica of PostgreSQL for the API's "
                                  "reads (or TIMELINE_STACK_REPLICA=true)"),
 ) -> None:
-    """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
+    """Start Kafka and PostgreSQL, and with --replica a streaming replica of PostgreSQL (idempotent); print how to reach them."""
     from ..stack import Stack
 
     s = load_settings()
@@ -22,12 +22,13 @@ def stack_up(
     console.print(f"kafka      {s.kafka_bootstrap}")
     console.print(f"postgresql {s.database_url}")
     if s.stack_replica:
-        console.print(f"replica    {stack.replica.read_url}  (set TIMELINE_READ_DATABASE_URL to it for the API's reads)")
+        console.print(f"replica    {stack.replica.read_url}")
+        console.print(f"for the API's reads: export TIMELINE_READ_DATABASE_URL={stack.replica.read_url}", soft_wrap=True)
 
 
 @stack_app.command("down")
 def stack_down() -> None:
-    """Stop Kafka and PostgreSQL; their data stays."""
+    """Stop Kafka, PostgreSQL and its replica; their data stays."""
     from ..stack import Stack
 
     Stack(load_settings()).down()

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     # `timeline serve` accepts the same cookies and changing the keys ends every session
     ui_session_secret: str | None = None
     ui_session_hours: float = Field(default=12, gt=0)
+    # a PostgreSQL streaming replica for the API's reads: set read_database_url to it (unset, the
+    # API reads from database_url). /health/ready answers 503 while the replica is unreachable or
+    # lags more than replica_max_lag_s behind the primary. `timeline stack up --replica` (or
+    # stack_replica) makes and starts a local one on replica_port (unset: the primary's port + 1),
+    # copied and fed by the role replication_user, which logs in with replication_password.
+    read_database_url: str | None = None
+    replica_max_lag_s: float = Field(default=10, gt=0)
+    stack_replica: bool = False
+    replica_port: int | None = None
+    replication_user: str = "timeline_replicator"
+    replication_password: str = "local-replication-secret"
 
     @cached_property
     def api_key_digests(self) -> dict[str, frozenset[str]]:
@@ -95,6 +106,11 @@ class Settings(BaseSettings):
     @cached_property
     def pg_host(self) -> str:
         return urlsplit(self.database_url).hostname or "127.0.0.1"
+
+    @cached_property
+    def local_replica_port(self) -> int:
+        """The port of the local stack's replica."""
+        return self.replica_port or self.pg_port + 1
 
     @cached_property
     def kafka_port(self) -> int:

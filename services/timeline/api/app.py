@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import exc as sa
 from sqlalchemy import text
@@ -33,7 +33,7 @@ from ..read import lag as lag_of
 from ..read.sql import NoConnection
 from . import errors, ingest, models, reads
 from .body_limit import BodyLimit
-from .database import database_error, make_api_engine, make_read_pool
+from .database import database_error, make_api_engine, make_read_pool, replica_lag
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -118,6 +118,11 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Read and ingest the event-sourced conflict timeline. Send an API key in X-API-Key.")
     app.state.settings = settings
     app.state.metrics = Metrics.create()
+    if settings.read_database_url:
+        # the worker that answers a probe or a scrape measures; the most recent reading is exported
+        app.state.replica_lag = Gauge("timeline_replica_lag_seconds", "how far the read replica is behind the "
+                                      "primary (NaN: unreachable)", registry=app.state.metrics.registry,
+                                      multiprocess_mode="livemostrecent")
     # ingestion first: for a method neither allows, /events/batch answers 405 with its own Allow
     # header instead of that of /events/{id}, which the same path also matches
     app.include_router(ingest.router)
@@ -160,14 +165,18 @@ def _operations(app: FastAPI) -> None:
         """The process answers."""
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["operations"], response_model=models.Readiness,
+    @app.get("/health/ready", tags=["operations"], response_model=models.Readiness, response_model_exclude_unset=True,
              responses={503: {"model": models.Readiness, "description": "a dependency is unreachable"}})
     async def ready(request: Request, response: Response) -> dict:
-        """Kafka and PostgreSQL are reachable."""
+        """Kafka and PostgreSQL are reachable, and the read replica (when configured) lags at most
+        ``replica_max_lag_s`` behind the primary."""
         checks = {"postgresql": await _check(_pg(request)), "kafka": await _check(_kafka(request))}
+        extra = {}
+        if request.app.state.settings.read_database_url:
+            checks["replica"], extra["replica_lag_s"] = await _replica(request)
         ok = all(v == "ok" for v in checks.values())
         response.status_code = 200 if ok else 503
-        return {"status": "ready" if ok else "not ready", "checks": checks}
+        return {"status": "ready" if ok else "not ready", "checks": checks, **extra}
 
     @app.get("/lag", tags=["operations"], response_model=models.Lag, responses=errors.UNAVAILABLE)
     async def lag(request: Request) -> dict:
@@ -184,6 +193,8 @@ def _operations(app: FastAPI) -> None:
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics."""
+        if request.app.state.settings.read_database_url:
+            await _replica(request)
         return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -193,6 +204,20 @@ async def _check(probe) -> str:
         return "ok"
     except Exception as exc:  # any failure means not ready; the reason is reported
         return f"{type(exc).__name__}: {exc}"[:200]
+
+
+async def _replica(request: Request) -> tuple[str, float | None]:
+    """The replica's check and lag in seconds (None when it cannot be measured); sets the gauge."""
+    settings = request.app.state.settings
+    lag: float | None = None
+    try:
+        lag = await asyncio.wait_for(replica_lag(request.app.state.pool, request.app.state.engine), 3)
+        check = "ok" if lag <= settings.replica_max_lag_s else (
+            f"replica lags {lag:.1f} s behind the primary, more than replica_max_lag_s = {settings.replica_max_lag_s:g} s")
+    except Exception as exc:  # any failure means not ready; the reason is reported
+        check = f"replica unreachable: {type(exc).__name__}: {exc}"[:200]
+    request.app.state.replica_lag.set(float("nan") if lag is None else lag)
+    return check, None if lag is None else round(lag, 3)
 
 
 async def _pg(request: Request) -> None:

@@ -7,13 +7,22 @@ either starts with ``statement_timeout`` and ``lock_timeout`` from the settings
 of the API can run or wait for a lock longer than that. A query stopped by either limit, an
 unreachable database or a pool with no free connection answers 503 with the reason in
 ``detail``; any other database error is a fault of ours and stays a 500.
+
+With ``read_database_url`` set (a streaming replica), the read pool connects there
+(``read_url``); the engine stays on the primary, because what it reads is the primary's own:
+whether the database the projector writes answers, the projector's stored offsets (``/lag``)
+and the primary's WAL position, against which ``replica_lag`` measures the replica.
 """
 from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
 
 import asyncpg
 import orjson
 from fastapi import Request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,9 +60,99 @@ async def make_read_pool(settings: Settings) -> ReadPool:
     """The readers' asyncpg pool. It connects on first use, so the API starts (and answers 503)
     while PostgreSQL is away; a query waits for a free connection at most as long as it may run."""
     pool = await asyncpg.create_pool(
-        settings.database_url, min_size=0, max_size=READ_POOL_SIZE, init=_json_codecs, reset=_stateless,
+        read_url(settings), min_size=0, max_size=READ_POOL_SIZE, init=_json_codecs, reset=_stateless,
         server_settings={"search_path": settings.db_schema, "application_name": "timeline-api", **_limits(settings)})
     return ReadPool(pool, settings.api_statement_timeout_ms / 1000)
+
+
+def read_url(settings: Settings) -> str:
+    """Where the API's reads go: the replica when one is configured, else the primary."""
+    return settings.read_database_url or settings.database_url
+
+
+REPLICA_STATE = """
+SELECT pg_is_in_recovery() AS standby,
+       pg_last_wal_receive_lsn()::text AS received,
+       pg_last_wal_replay_lsn()::text AS replayed,
+       (SELECT pid FROM pg_stat_wal_receiver) IS NOT NULL AS receiving,
+       extract(epoch FROM now() - coalesce(pg_last_xact_replay_timestamp(), pg_postmaster_start_time()))::float8 AS age_s
+"""
+LOOK_S = 0.05  # between two readings of a replica with WAL pending
+WATCH_S = 1.0  # how long a pending replay is watched before its lag is estimated instead
+
+
+@dataclass(frozen=True)
+class _Reading:
+    target: int  # the WAL position the replica has to reach to show what the primary shows
+    replayed: int
+    age_s: float  # since the commit, on the primary, of the last transaction replayed
+
+    @property
+    def pending(self) -> bool:
+        return self.replayed < self.target
+
+
+async def replica_lag(reads: ReadPool, primary: AsyncEngine) -> float:
+    """How many seconds the replica's reads may be behind the primary's commits; raises when
+    the replica cannot be reached.
+
+    ``now() - pg_last_xact_replay_timestamp()`` alone is not a lag: on an idle primary it
+    grows without end while the replica is current. So the lag is 0 when the replica has
+    replayed all the WAL there is to replay: all it has received while its WAL receiver runs;
+    when none runs (the connection to the primary is lost, so nothing arrives and nothing
+    looks pending), up to the primary's ``pg_current_wal_lsn()`` if the primary answers.
+
+    WAL is pending for a moment at almost any instant of a steady write load (it is replayed
+    as it arrives), and the age of the last transaction replayed counts the time between the
+    primary's commits too. So, with WAL pending, the replica is watched (every ``LOOK_S``, up to
+    ``WATCH_S``) until it has replayed up to where it had to reach at the first reading: the time
+    that took is the lag. A replica that does not get there within ``WATCH_S`` is at least that
+    far behind; its lag is then the age of the last transaction replayed (its commit time on the
+    primary; the replica's start when none was replayed yet): it shows the primary at least as of
+    then. That is an upper bound: after a long idle time, until the first new commit is replayed,
+    it counts the idle time too. Clocks are compared there (the primary's commit time with the
+    replica's now()): on separate machines their skew adds to the figure. A server that is not in
+    recovery (the setting points at a primary) has no lag."""
+    started = time.monotonic()
+    first = await _replica_reading(reads, primary)
+    if first is None or not first.pending:
+        return 0.0
+    while True:
+        await asyncio.sleep(LOOK_S)
+        reading = await _replica_reading(reads, primary)
+        if reading is None or reading.replayed >= first.target:
+            return time.monotonic() - started
+        if time.monotonic() - started > WATCH_S:
+            return max(WATCH_S, reading.age_s)
+
+
+async def _replica_reading(reads: ReadPool, primary: AsyncEngine) -> _Reading | None:
+    """The replica's positions, or None when it is not a standby."""
+    try:
+        con = await reads.pool.acquire(timeout=reads.wait_s)
+    except TimeoutError:
+        raise NoConnection(f"no free connection within {reads.wait_s} s") from None
+    try:
+        row = await con.fetchrow(REPLICA_STATE)
+    finally:
+        await reads.pool.release(con)
+    if not row["standby"]:
+        return None
+    replayed = _lsn(row["replayed"])
+    target = max(replayed, _lsn(row["received"]) if row["received"] else 0)
+    if not row["receiving"]:
+        try:
+            async with primary.connect() as pcon:
+                target = max(target, _lsn((await pcon.execute(text("SELECT pg_current_wal_lsn()::text"))).scalar_one()))
+        except Exception:  # the primary away too: it writes nothing the replica could miss
+            pass
+    return _Reading(target, replayed, row["age_s"])
+
+
+def _lsn(text_lsn: str) -> int:
+    """A WAL position ``X/Y`` (hexadecimal halves) as one number."""
+    high, low = text_lsn.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
 
 
 async def _json_codecs(con: asyncpg.Connection) -> None:

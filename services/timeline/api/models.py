@@ -245,6 +245,8 @@ class Readiness(BaseModel):
 
     status: str
     checks: dict[str, str]
+    replica_lag_s: float | None = Field(None, description="with a read replica configured: how many seconds "
+                                        "its reads are behind the primary (null: unreachable); absent without one")
 
 
 class PartitionLag(BaseModel):

@@ -7,19 +7,28 @@ from .common import console, load_settings, stack_app
 
 
 @stack_app.command("up")
-def stack_up() -> None:
-    """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
+def stack_up(
+    replica: bool = typer.Option(False, "--replica", help="also a streaming replica of PostgreSQL for the API's "
+                                 "reads (or TIMELINE_STACK_REPLICA=true)"),
+) -> None:
+    """Start Kafka and PostgreSQL, and with --replica a streaming replica of PostgreSQL (idempotent); print how to reach them."""
     from ..stack import Stack
 
     s = load_settings()
-    Stack(s).up()
+    if replica:
+        s = type(s)(**{**s.model_dump(), "stack_replica": True})
+    stack = Stack(s)
+    stack.up()
     console.print(f"kafka      {s.kafka_bootstrap}")
     console.print(f"postgresql {s.database_url}")
+    if s.stack_replica:
+        console.print(f"replica    {stack.replica.read_url}")
+        console.print(f"for the API's reads: export TIMELINE_READ_DATABASE_URL={stack.replica.read_url}", soft_wrap=True)
 
 
 @stack_app.command("down")
 def stack_down() -> None:
-    """Stop Kafka and PostgreSQL; their data stays."""
+    """Stop Kafka, PostgreSQL and its replica; their data stays."""
     from ..stack import Stack
 
     Stack(load_settings()).down()

@@ -7,19 +7,33 @@ from .common import console, load_settings, stack_app
 
 
 @stack_app.command("up")
-def stack_up() -> None:
+def stack_up(
+    brokers: int | None = typer.Option(
+        None, "--brokers", min=1,
+        help="Kafka nodes, each a broker and a controller (default: TIMELINE_KAFKA_BROKERS, 1); "
+             "node i listens on the first bootstrap port + 2·(i-1)"),
+) -> None:
     """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
     from ..stack import Stack
 
     s = load_settings()
-    Stack(s).up()
-    console.print(f"kafka      {s.kafka_bootstrap}")
+    stack = Stack(s, brokers)
+    stack.up()
+    console.print(f"kafka      {stack.cluster.bootstrap}")
     console.print(f"postgresql {s.database_url}")
+    n = stack.cluster.brokers
+    if n > 1:
+        rf, isr = min(3, n), min(2, n)
+        console.print(f"\n{n} brokers: replicate the topics {rf} times, writes held by {isr}. Use these settings "
+                      "(then `timeline topics create`):")
+        console.print(f"  export TIMELINE_KAFKA_BROKERS={n} TIMELINE_KAFKA_BOOTSTRAP={stack.cluster.bootstrap} "
+                      f"TIMELINE_TOPIC_REPLICATION_FACTOR={rf} TIMELINE_TOPIC_MIN_INSYNC_REPLICAS={isr}",
+                      soft_wrap=True)
 
 
 @stack_app.command("down")
 def stack_down() -> None:
-    """Stop Kafka and PostgreSQL; their data stays."""
+    """Stop Kafka (every node) and PostgreSQL; their data stays."""
     from ..stack import Stack
 
     Stack(load_settings()).down()

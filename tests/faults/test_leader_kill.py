@@ -41,9 +41,9 @@ pytestmark = pytest.mark.faults
 BROKERS = 3
 FIRST_PORT = 19100  # clients on 19100, 19102, 19104; the quorum on 19101, 19103, 19105
 HEAP = "320m"
-EVENTS = 6000
-RATE = 400  # events per second, sent in chunks every 0.1 s: about 15 s of streaming
-KILL_AT = 0.25  # fraction of EVENTS acknowledged when the leader is killed
+EVENTS = 8000
+RATE = 400  # events per second, sent in chunks every 0.1 s: about 20 s of streaming
+KILL_AT = 0.25  # fraction of EVENTS projected when the leader is killed
 DOWN_S = 4.0  # how long the killed broker stays down
 TIMEOUT_S = 420  # the whole test, cluster start excluded
 START_S = 300  # the cluster's start (three JVMs on a small machine)
@@ -107,8 +107,7 @@ class Samples:
         return grown[0][0] - at if grown else None
 
     def passed_after(self, at: float, partition: tuple[str, int], offset: int) -> float | None:
-        """Seconds from ``at`` until ``partition``'s stored offset passed ``offset``: the first
-        record written there after ``at`` was projected."""
+        """Seconds from ``at`` until ``partition``'s record at ``offset`` was projected."""
         passed = [r for r in self.readings if r[0] > at and r[2].get(partition, 0) > offset]
         return passed[0][0] - at if passed else None
 
@@ -133,10 +132,10 @@ class Publisher:
             self.acknowledged.add((event.source, event.id))
             self.acks.append((time.monotonic(), (written.topic, written.partition), written.offset))
 
-    def acknowledged_after(self, at: float, partition: tuple[str, int], offset: int) -> float | None:
-        """Seconds from ``at`` until Kafka acknowledged a record of ``partition`` at ``offset`` or later."""
-        times = [t for t, tp, o in self.acks if tp == partition and o >= offset and t > at]
-        return min(times) - at if times else None
+    def first_ack_after(self, at: float, partition: tuple[str, int]) -> tuple[float, int] | None:
+        """Seconds from ``at`` until Kafka next acknowledged a record of ``partition``, and its offset."""
+        later = [(t - at, o) for t, tp, o in self.acks if tp == partition and t > at]
+        return min(later) if later else None
 
     async def run(self) -> None:
         chunk = RATE // 10
@@ -150,17 +149,18 @@ class Publisher:
 
 
 async def leader_of_busiest_partition(settings) -> tuple[tuple[str, int], int, int]:
-    """The event partition with the most records, its end offset, and the node id of its leader."""
+    """The event partition with the most records, the node id of its leader, and of the active controller."""
     ends = await harness.end_offsets(settings)
     busiest = max(ends, key=lambda tp: ends[tp])
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         (described,) = await admin.describe_topics([busiest[0]])
+        controller = (await admin.describe_cluster())["controller_id"]
     finally:
         await admin.close()
     (partition,) = [p for p in described["partitions"] if p["partition"] == busiest[1]]
-    return busiest, ends[busiest], partition["leader"]
+    return busiest, partition["leader"], controller
 
 
 async def in_sync_everywhere(settings) -> bool:
@@ -192,10 +192,12 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
     sampling = asyncio.create_task(samples.run())
     publisher = Publisher(settings, events)
     p = ProjectorProcess(settings, tmp_path, "projector")
-    publishing = asyncio.create_task(publisher.run())
+    publishing: asyncio.Task | None = None
     try:
-        await harness.wait_for(lambda: _ready(publisher, p), timeout=120, what=f"{int(EVENTS * KILL_AT)} acknowledged")
-        partition, end_at_kill, leader = await leader_of_busiest_partition(settings)
+        await harness.wait_for(lambda: _assigned(p), timeout=120, what="the projector to be assigned its partitions")
+        publishing = asyncio.create_task(publisher.run())
+        await harness.wait_for(lambda: _projected(samples, p), timeout=120, what=f"{int(EVENTS * KILL_AT)} projected")
+        partition, leader, controller = await leader_of_busiest_partition(settings)
         node = cluster.node(leader)
         killed_at = time.monotonic()
         await asyncio.to_thread(node.stop, True)  # kill -9
@@ -206,6 +208,7 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
         assert p.alive, "the projector died when the leader was killed: " + p.text()[-2000:]
         await asyncio.to_thread(node.start, 180)
         restarted_at = time.monotonic()
+        assert publishing is not None
         await asyncio.wait_for(publishing, 240)
 
         async def caught_up():
@@ -217,7 +220,7 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
     finally:
         samples.stop.set()
         await sampling
-        if not publishing.done():
+        if publishing is not None and not publishing.done():
             publishing.cancel()
         if p.alive:
             try:
@@ -226,14 +229,17 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
                 p.kill9()
 
     stall = samples.resumed_after(killed_at)
-    write_stall = publisher.acknowledged_after(killed_at, partition, end_at_kill)
-    partition_stall = samples.passed_after(killed_at, partition, end_at_kill)
-    print(f"\nleader kill: node {leader}, leader of {partition[0]}[{partition[1]}] (end offset {end_at_kill}), "
-          f"killed with {acknowledged_at_kill}/{EVENTS} events acknowledged and {projected_at_kill} projected; "
-          f"down {restarted_at - killed_at:.1f} s (restart included)\n"
-          f"  projected count grew again {_s(stall)} after the kill; on the killed leader's partition the first "
-          f"record written after the kill was acknowledged {_s(write_stall)} and projected {_s(partition_stall)} "
-          f"after the kill\n  {len(publisher.acknowledged)}/{EVENTS} sends acknowledged, {len(publisher.failed)} failed"
+    first_ack = publisher.first_ack_after(killed_at, partition)
+    assert first_ack is not None, "no write to the killed leader's partition was acknowledged after the kill"
+    write_stall, offset = first_ack
+    partition_stall = samples.passed_after(killed_at, partition, offset)
+    print(f"\nleader kill: node {leader} (active controller: node {controller}), leader of "
+          f"{partition[0]}[{partition[1]}], killed with {acknowledged_at_kill}/{EVENTS} events acknowledged and "
+          f"{projected_at_kill} projected; down {restarted_at - killed_at:.1f} s (restart included)\n"
+          f"  projected count grew again {_s(stall)} after the kill (the other partitions' leaders live)\n"
+          f"  killed leader's partition: the next write was acknowledged {_s(write_stall)} after the kill "
+          f"(offset {offset}) and projected {_s(partition_stall)} after the kill\n"
+          f"  {len(publisher.acknowledged)}/{EVENTS} sends acknowledged, {len(publisher.failed)} failed"
           + (f" (first: {publisher.failed[0]})" if publisher.failed else ""))
 
     rows = await harness.fetch(settings, "SELECT source, id FROM event_log")
@@ -245,7 +251,7 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
     assert len(projected) == records, "the topics hold records that were not projected exactly once"
     assert len(publisher.acknowledged) >= EVENTS * KILL_AT
     assert samples.readings and samples.backwards() == [], "a stored offset moved backwards"
-    assert stall is not None and write_stall is not None and partition_stall is not None
+    assert stall is not None and partition_stall is not None
 
     await harness.prepare(clean, topics=False)
     await harness.project_until_caught_up(clean)
@@ -254,9 +260,14 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
     assert await view_checksums(settings) == expected
 
 
-async def _ready(publisher: Publisher, p: ProjectorProcess) -> bool:
+async def _assigned(p: ProjectorProcess) -> bool:
     assert p.alive, "the projector died: " + p.text()[-2000:]
-    return len(publisher.acknowledged) >= EVENTS * KILL_AT
+    return "assigned" in p.text()
+
+
+async def _projected(samples: Samples, p: ProjectorProcess) -> bool:
+    assert p.alive, "the projector died: " + p.text()[-2000:]
+    return samples.projected >= EVENTS * KILL_AT
 
 
 def _s(seconds: float | None) -> str:

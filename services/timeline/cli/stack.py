@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from .common import console, load_settings, stack_app
+from .errors import Problem
 
 
 @stack_app.command("up")
@@ -14,11 +15,14 @@ def stack_up(
              "node i listens on the first bootstrap port + 2·(i-1)"),
 ) -> None:
     """Start Kafka and PostgreSQL (idempotent) and print how to reach them."""
-    from ..stack import Stack
+    from ..stack import Stack, StackError
 
     s = load_settings()
-    stack = Stack(s, brokers)
-    stack.up()
+    try:
+        stack = Stack(s, brokers)
+        stack.up()
+    except StackError as exc:
+        raise Problem(str(exc), fix="see what runs with: timeline stack status") from exc
     console.print(f"kafka      {stack.cluster.bootstrap}")
     console.print(f"postgresql {s.database_url}")
     n = stack.cluster.brokers

@@ -1,6 +1,8 @@
 """Replication of the topics and the ports and configs of the local Kafka, from settings alone."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from timeline.bus.topics import ReplicationError, all_topics, check_replication
@@ -70,3 +72,12 @@ def test_ports_that_collide_are_refused():
     with pytest.raises(StackError, match="overlap"):
         KafkaCluster(settings(kafka_bootstrap="127.0.0.1:9092", kafka_controller_port=9094), 3)
     KafkaCluster(settings(kafka_bootstrap="127.0.0.1:9092", kafka_controller_port=9094), 1)
+
+
+def test_a_cluster_is_refused_while_the_single_node_runs_on_the_same_ports(tmp_path):
+    single = Stack(settings(stack_dir=tmp_path)).kafka
+    single.home.mkdir(parents=True)
+    single.pid_file.write_text(str(os.getpid()))  # a live process holds the single node's pid file
+    with pytest.raises(StackError, match="a Kafka of 1 broker"):
+        Stack(settings(stack_dir=tmp_path), brokers=3).up()
+    assert not (tmp_path / "kafka-cluster-3").exists(), "nothing of the cluster may be started"

@@ -13,7 +13,8 @@ busiest partition is killed, and started again a few seconds later. Then:
   projected, but only once);
 - the views equal a clean run's: a second schema projects the same topics with no fault;
 - no stored offset ever moves backwards (the stored offsets are sampled all along).
-The test prints how long the kill stalled projection, overall and on the killed leader's partition.
+The test prints how long the kill stalled projection (the longest pause from the kill on), overall
+and on the killed leader's partition, and how long writes to that partition stalled.
 """
 from __future__ import annotations
 
@@ -99,17 +100,21 @@ class Samples:
                 last[tp] = offset
         return found
 
-    def resumed_after(self, at: float) -> float | None:
-        """Seconds from ``at`` until the projected count first grew."""
-        before = [r for r in self.readings if r[0] <= at]
-        base = before[-1][1] if before else 0
-        grown = [r for r in self.readings if r[0] > at and r[1] > base]
-        return grown[0][0] - at if grown else None
+    def changes(self, partition: tuple[str, int] | None = None) -> list[float]:
+        """When the projected count (or ``partition``'s stored offset) grew."""
+        def value(reading):
+            return reading[1] if partition is None else reading[2].get(partition, 0)
+        return [b[0] for a, b in zip(self.readings, self.readings[1:], strict=False) if value(b) > value(a)]
 
-    def passed_after(self, at: float, partition: tuple[str, int], offset: int) -> float | None:
-        """Seconds from ``at`` until ``partition``'s record at ``offset`` was projected."""
-        passed = [r for r in self.readings if r[0] > at and r[2].get(partition, 0) > offset]
-        return passed[0][0] - at if passed else None
+
+def longest_pause(times: list[float], at: float) -> float | None:
+    """The longest time between two consecutive ``times`` from the last one before ``at`` on
+    (how long something that happened steadily stopped around ``at``)."""
+    before = [t for t in times if t <= at]
+    after = sorted(t for t in times if t > at)
+    series = before[-1:] + after
+    gaps = [b - a for a, b in zip(series, series[1:], strict=False)]
+    return max(gaps) if gaps and before else None
 
 
 class Publisher:
@@ -119,7 +124,7 @@ class Publisher:
     def __init__(self, settings, events):
         self.settings, self.events = settings, events
         self.acknowledged: set[tuple[str, str]] = set()
-        self.acks: list[tuple[float, tuple[str, int], int]] = []  # (when, partition, offset) of each
+        self.acks: list[tuple[float, tuple[str, int]]] = []  # when, and to which partition, each was written
         self.failed: list[str] = []
 
     async def _one(self, producer, event) -> None:
@@ -130,12 +135,10 @@ class Publisher:
             self.failed.append(f"{event.id}: {type(exc).__name__}: {exc}")
         else:
             self.acknowledged.add((event.source, event.id))
-            self.acks.append((time.monotonic(), (written.topic, written.partition), written.offset))
+            self.acks.append((time.monotonic(), (written.topic, written.partition)))
 
-    def first_ack_after(self, at: float, partition: tuple[str, int]) -> tuple[float, int] | None:
-        """Seconds from ``at`` until Kafka next acknowledged a record of ``partition``, and its offset."""
-        later = [(t - at, o) for t, tp, o in self.acks if tp == partition and t > at]
-        return min(later) if later else None
+    def ack_times(self, partition: tuple[str, int]) -> list[float]:
+        return sorted(t for t, tp in self.acks if tp == partition)
 
     async def run(self) -> None:
         chunk = RATE // 10
@@ -228,17 +231,14 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
             except subprocess.TimeoutExpired:
                 p.kill9()
 
-    stall = samples.resumed_after(killed_at)
-    first_ack = publisher.first_ack_after(killed_at, partition)
-    assert first_ack is not None, "no write to the killed leader's partition was acknowledged after the kill"
-    write_stall, offset = first_ack
-    partition_stall = samples.passed_after(killed_at, partition, offset)
+    stall = longest_pause(samples.changes(), killed_at)
+    write_stall = longest_pause(publisher.ack_times(partition), killed_at)
+    partition_stall = longest_pause(samples.changes(partition), killed_at)
     print(f"\nleader kill: node {leader} (active controller: node {controller}), leader of "
           f"{partition[0]}[{partition[1]}], killed with {acknowledged_at_kill}/{EVENTS} events acknowledged and "
           f"{projected_at_kill} projected; down {restarted_at - killed_at:.1f} s (restart included)\n"
-          f"  projected count grew again {_s(stall)} after the kill (the other partitions' leaders live)\n"
-          f"  killed leader's partition: the next write was acknowledged {_s(write_stall)} after the kill "
-          f"(offset {offset}) and projected {_s(partition_stall)} after the kill\n"
+          f"  longest pause from the kill on: projected count {_s(stall)} (the other partitions' leaders live); "
+          f"on the killed leader's partition, acknowledged writes {_s(write_stall)}, projection {_s(partition_stall)}\n"
           f"  {len(publisher.acknowledged)}/{EVENTS} sends acknowledged, {len(publisher.failed)} failed"
           + (f" (first: {publisher.failed[0]})" if publisher.failed else ""))
 
@@ -251,7 +251,7 @@ async def _run(cluster: KafkaCluster, settings, clean, tmp_path) -> None:
     assert len(projected) == records, "the topics hold records that were not projected exactly once"
     assert len(publisher.acknowledged) >= EVENTS * KILL_AT
     assert samples.readings and samples.backwards() == [], "a stored offset moved backwards"
-    assert stall is not None and partition_stall is not None
+    assert None not in (stall, write_stall, partition_stall), "the stream stopped at the kill"
 
     await harness.prepare(clean, topics=False)
     await harness.project_until_caught_up(clean)

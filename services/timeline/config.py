@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     # acks=all counts it written: 1/1 on the single-node local stack, 3/2 on a cluster
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_min_insync_replicas: int = Field(default=1, ge=1)
-    # brokers of the local stack (`timeline stack up --brokers 3`)
+    # brokers of the local stack (`timeline stack up --brokers 3`): node i listens on the first
+    # bootstrap port + 2(i-1) and its controller on kafka_controller_port + 2(i-1)
     kafka_brokers: int = Field(default=1, ge=1)
     consumer_group: str = "timeline-projector"
     projection_name: str = "main"

@@ -28,6 +28,14 @@ async def publish(producer: AIOKafkaProducer, settings: Settings, events: Iterab
 
     Every event is encoded and size-checked before the first is sent, so an oversize event
     refuses the whole call instead of leaving it half published."""
+    pending = await send(producer, settings, events)
+    await asyncio.gather(*pending)
+    return len(pending)
+
+
+async def send(producer: AIOKafkaProducer, settings: Settings, events: Iterable[Envelope]) -> list[asyncio.Future]:
+    """Hand every event to the producer, as ``publish`` does, and return one future per event,
+    in order: it resolves once Kafka acknowledged that event (``acks=all``), or fails."""
     encoded = []
     for event in events:
         value, headers = encode(event)
@@ -37,5 +45,4 @@ async def publish(producer: AIOKafkaProducer, settings: Settings, events: Iterab
     pending = []
     for topic, value, key, headers in encoded:
         pending.append(await producer.send(topic, value, key=key, headers=headers))
-    await asyncio.gather(*pending)
-    return len(pending)
+    return pending

@@ -18,6 +18,15 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str] = field(default_factory=dict)
+    replication_factor: int = 1
+
+
+class ReplicationError(ValueError):
+    """The replication settings cannot be met: the setting at fault and why."""
+
+    def __init__(self, setting: str, reason: str):
+        super().__init__(f"{setting}: {reason}")
+        self.setting, self.reason = setting, reason
 
 
 def event_topic(settings: Settings, type_name: str) -> str:
@@ -44,15 +53,38 @@ def event_topics(settings: Settings) -> list[str]:
     return [event_topic(settings, t.name) for t in FACT_TYPES]
 
 
+def topic_config(settings: Settings) -> dict[str, str]:
+    """The config of every topic: kept forever, and a write counts (``acks=all``) once
+    ``topic_min_insync_replicas`` replicas hold it."""
+    return {**LOG_CONFIG, "min.insync.replicas": str(settings.topic_min_insync_replicas)}
+
+
 def all_topics(settings: Settings) -> list[TopicSpec]:
-    """Every topic the service needs."""
+    """Every topic the service needs, each with ``topic_replication_factor`` replicas."""
+    config, rf = topic_config(settings), settings.topic_replication_factor
     specs = []
     for name in event_topics(settings):
-        specs.append(TopicSpec(name, settings.topic_partitions, LOG_CONFIG))
-        specs.append(TopicSpec(dead_letter_topic(name), 1, LOG_CONFIG))
-    specs.append(TopicSpec(changes_topic(settings), 1, LOG_CONFIG))
-    specs.append(TopicSpec(alerts_topic(settings), 1, LOG_CONFIG))
+        specs.append(TopicSpec(name, settings.topic_partitions, config, rf))
+        specs.append(TopicSpec(dead_letter_topic(name), 1, config, rf))
+    specs.append(TopicSpec(changes_topic(settings), 1, config, rf))
+    specs.append(TopicSpec(alerts_topic(settings), 1, config, rf))
     return specs
+
+
+def check_replication(settings: Settings, brokers: int) -> None:
+    """Raise ``ReplicationError`` unless topics of these settings can be created and written
+    with ``acks=all`` on a cluster of ``brokers``."""
+    rf, isr = settings.topic_replication_factor, settings.topic_min_insync_replicas
+    if rf > brokers:
+        raise ReplicationError(
+            "TIMELINE_TOPIC_REPLICATION_FACTOR",
+            f"{rf} replicas asked for, but the cluster at {settings.kafka_bootstrap} has {brokers} "
+            f"broker{'s' if brokers != 1 else ''}: each replica needs a broker of its own")
+    if isr > rf:
+        raise ReplicationError(
+            "TIMELINE_TOPIC_MIN_INSYNC_REPLICAS",
+            f"{isr} in-sync replicas asked for, but a topic has only {rf} "
+            f"(TIMELINE_TOPIC_REPLICATION_FACTOR): no write could ever be acknowledged")
 
 
 async def create_topics(settings: Settings) -> list[str]:
@@ -63,9 +95,10 @@ async def create_topics(settings: Settings) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [s for s in all_topics(settings) if s.name not in existing]
         if missing:
+            check_replication(settings, len((await admin.describe_cluster())["brokers"]))
             try:
                 await admin.create_topics(
-                    [NewTopic(s.name, s.partitions, 1, topic_configs=s.config) for s in missing]
+                    [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config) for s in missing]
                 )
             except TopicAlreadyExistsError:
                 pass

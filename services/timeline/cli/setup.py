@@ -20,12 +20,18 @@ def migrate() -> None:
 
 @topics_app.command("create")
 def topics_create() -> None:
-    """Create every topic and its dead-letter topic (idempotent, infinite retention)."""
-    from ..bus.topics import create_topics
+    """Create every topic and its dead-letter topic (idempotent, infinite retention), each with
+    TIMELINE_TOPIC_REPLICATION_FACTOR replicas and TIMELINE_TOPIC_MIN_INSYNC_REPLICAS."""
+    from ..bus.topics import ReplicationError, create_topics
+    from .errors import Problem
 
     s = load_settings()
     require_services(s, kafka=True)
-    created = asyncio.run(create_topics(s))
+    try:
+        created = asyncio.run(create_topics(s))
+    except ReplicationError as exc:
+        raise Problem(f"cannot create the topics: {exc.setting}: {exc.reason}",
+                      fix=f"set {exc.setting} to what the cluster can hold, or start more brokers") from exc
     console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else " (all existed)"))
 
 @schemas_app.command("export")

@@ -127,9 +127,10 @@ class Settings(BaseSettings):
         netloc = f"{DB_ROLES[role]}:{password}@{owner.hostname or '127.0.0.1'}" + (f":{owner.port}" if owner.port else "")
         return urlunsplit((owner.scheme, netloc, owner.path, owner.query, ""))
 
-    @cached_property
+    @property
     def db_roles(self) -> dict[str, str]:
-        """Role -> the PostgreSQL role (user) it connects as, the owner's included."""
+        """Role -> the PostgreSQL role (user) it connects as, the owner's included (not cached:
+        a ``model_copy`` with other URLs names other roles)."""
         return {role: urlsplit(self.role_url(role)).username or "" for role in ("owner", *DB_ROLES)}
 
     @cached_property

@@ -276,14 +276,17 @@ def test_logins_are_scram_over_tcp_and_nothing_is_trusted(cluster, seeded):
     assert [r for r in rules if r.startswith("host") and r.endswith("scram-sha-256")], rules
 
 
-def test_the_commands_connect_as_their_roles(cluster, seeded):
-    """`timeline relay` logs in as the relay: with the relay's password wrong, it stops and names
-    the setting to fix, though the owner's password is right."""
-    env = settings_env(seeded) | {"TIMELINE_RELAY_DB_PASSWORD": "wrong"}
-    done = subprocess.run(["timeline", "relay", "--until-empty"], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert "TIMELINE_RELAY_DATABASE_URL" in done.stdout + done.stderr, done.stdout + done.stderr
-    assert seeded.db_roles["relay"] in done.stdout + done.stderr
+@pytest.mark.parametrize(("command", "role"), [(["project", "--until-caught-up"], "projector"),
+                                             (["serve", "--port", "0", "--workers", "1"], "api"),
+                                             (["relay", "--until-empty"], "relay")])
+def test_each_command_logs_in_as_its_role(seeded, command, role):
+    """With its role's password wrong, a command stops before it starts and names the setting to
+    fix, though the owner's password is right."""
+    env = settings_env(seeded) | {f"TIMELINE_{role.upper()}_DB_PASSWORD": "wrong"}
+    done = subprocess.run(["timeline", *command], env=env, capture_output=True, text=True, timeout=60)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert f"TIMELINE_{role.upper()}_DATABASE_URL" in out and seeded.db_roles[role] in out, out
 
 
 def test_stack_up_again_takes_back_rights_and_sets_the_passwords_of_the_settings(cluster, seeded):

@@ -134,6 +134,8 @@ class Postgres:
         """Create or update the owner and the runtime roles (settings.db_roles) with the passwords of
         their URLs, none with a right over roles, databases or replication; create the database
         owned by the owner; let only those roles connect to it."""
+        if self.psql("SELECT pg_is_in_recovery()") == "t":
+            return  # a standby: roles and grants come from its primary, and it takes no writes
         s = self.settings
         owner, database = s.db_roles["owner"], urlsplit(s.database_url).path.lstrip("/")
         statements = ["SET password_encryption = 'scram-sha-256'", "SET log_statement = 'none'"]

@@ -138,8 +138,10 @@ class Postgres:
             return  # a standby: roles and grants come from its primary, and it takes no writes
         s = self.settings
         owner, database = s.db_roles["owner"], urlsplit(s.database_url).path.lstrip("/")
+        # a runtime URL that names the owner (one role for everything) leaves the owner as it is
+        roles = {name: role for role, name in reversed(s.db_roles.items())}
         statements = ["SET password_encryption = 'scram-sha-256'", "SET log_statement = 'none'"]
-        for role, name in s.db_roles.items():
+        for name, role in roles.items():
             password = unquote(urlsplit(s.role_url(role)).password or "")
             if not password:
                 raise StackError(f"no password for the database role {name!r}: set one in {role_url_setting(role)}")
@@ -152,9 +154,17 @@ class Postgres:
         self.psql(";\n".join(statements) + ";\n")
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = {_literal(database)}"):
             self.psql(f"CREATE DATABASE {_ident(database)} OWNER {_ident(owner)};\n")
-        runtime = ", ".join(_ident(name) for role, name in s.db_roles.items() if role != "owner" and name != owner)
-        self.psql(f"REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC;\n"
-                  + (f"GRANT CONNECT ON DATABASE {_ident(database)} TO {runtime};\n" if runtime else ""))
+        # nothing for PUBLIC (no temporary tables for every role), CONNECT for the runtime roles;
+        # changed only when needed: a GRANT rewrites the database's row even when it changes nothing
+        db = _literal(database)
+        grants = "".join(
+            f"IF NOT has_database_privilege({_literal(name)}, {db}, 'CONNECT') THEN "
+            f"GRANT CONNECT ON DATABASE {_ident(database)} TO {_ident(name)}; END IF; "
+            for name in roles if name != owner)
+        self.psql(
+            "DO $$BEGIN IF EXISTS (SELECT FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a"
+            f" WHERE d.datname = {db} AND a.grantee = 0) THEN REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC;"
+            f" END IF; {grants}END$$;\n")
 
     def running(self) -> bool:
         return self._pg_ctl("status", check=False).returncode == 0

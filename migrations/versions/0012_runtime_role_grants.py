@@ -26,6 +26,8 @@ Revises: 0011
 from alembic import context, op
 from sqlalchemy import text
 
+from timeline.store.engine import MissingRoles
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
@@ -73,7 +75,7 @@ def grantees(roles: list[str]) -> dict[str, str]:
                                 {"names": list(wanted.values())}).scalars())
     missing = sorted(name for name in wanted.values() if name not in existing)
     if missing:
-        raise RuntimeError(
+        raise MissingRoles(
             f"the database roles {', '.join(missing)} do not exist: create them before migrating "
             "(`timeline stack up` does on the local stack; elsewhere see README, \"Database roles\")")
     return wanted

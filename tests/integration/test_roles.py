@@ -311,12 +311,16 @@ async def _logs_in(url: str) -> None:
 
 
 def test_migrating_stops_when_a_runtime_role_is_missing(cluster, seeded):
-    from timeline.store.engine import migrate
+    from timeline.store.engine import MissingRoles, migrate
 
     missing = seeded.model_copy(update={"db_schema": seeded.db_schema + "_missing",
                                         "projector_database_url": with_password(seeded.database_url, "x")
                                         .replace(f"//{seeded.db_roles['owner']}:", "//no_such_projector:")})
     assert missing.db_roles["projector"] == "no_such_projector"
-    with pytest.raises(RuntimeError, match="no_such_projector do not exist"):
+    with pytest.raises(MissingRoles, match="no_such_projector do not exist"):
         migrate(missing)
+    env = settings_env(missing) | {"TIMELINE_PROJECTOR_DATABASE_URL": missing.role_url("projector")}
+    done = subprocess.run(["timeline", "migrate"], env=env, capture_output=True, text=True, timeout=60)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1 and "no_such_projector do not exist" in out and "Traceback" not in out, out
     assert not cluster.psql(f"SELECT 1 FROM pg_namespace WHERE nspname = '{missing.db_schema}'")

@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from ..config import REPO_ROOT, Settings, sqlalchemy_url_of
 
 
+class MissingRoles(RuntimeError):
+    """A migration grants to database roles that do not exist (the owner may not create them)."""
+
+
 def make_engine(settings: Settings, url: str | None = None, **kw) -> AsyncEngine:
     """A SQLAlchemy engine for readers, on ``url`` (default: the owner's)."""
     return create_async_engine(

@@ -194,12 +194,14 @@ def reporting_statements(schema: str) -> list[str]:
         statements.append(f"COMMENT ON VIEW {r}.{name} IS {_literal(comment)}")
         statements += [f"COMMENT ON COLUMN {r}.{name}.{column} IS {_literal(text)}" for column, text in columns]
     statements += [
-        # The role is shared by every schema of the database: create it once. Two migrations
-        # racing to create it both succeed (the loser's duplicate is ignored).
+        # The role is shared by every schema of the database: create it once (`timeline stack up`
+        # creates it first, with the password of its settings). Created here, it has no password
+        # and cannot log in until one is set. Two migrations racing to create it both succeed
+        # (the loser's duplicate is ignored).
         f"""DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{ROLE}') THEN
-        CREATE ROLE {ROLE} LOGIN PASSWORD '{ROLE}';
+        CREATE ROLE {ROLE} LOGIN;
     END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;

@@ -16,9 +16,9 @@ START_SECONDS = 15.0  # the longest a Kafka client may take to start: Kafka does
 
 @asynccontextmanager
 async def projector(settings: Settings):
-    """A ready Projector with its pool and dead-letter producer, closed on exit."""
+    """A ready Projector with its pool (as the projector's role) and dead-letter producer, closed on exit."""
     async with AsyncExitStack() as stack:
-        pool = await make_pool(settings)
+        pool = await make_pool(settings, url=settings.role_url("projector"))
         stack.push_async_callback(pool.close)
         producer = await stack.enter_async_context(started(make_producer(settings), settings))
         yield Projector(settings, pool, producer)

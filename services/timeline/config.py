@@ -9,12 +9,31 @@ import hashlib
 import os
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# The runtime roles, each with what it is for (README, "Database roles"); the owner is the user
+# of ``database_url``. A role's name is the user of its URL: these are the defaults.
+DB_ROLES = {
+    "projector": "timeline_projector",  # `timeline project`: writes the views and its offsets
+    "api": "timeline_api",  # `timeline serve`: reads what the API serves
+    "relay": "timeline_relay",  # `timeline relay`: reads and deletes the change outbox
+    "reporting": "timeline_reporting",  # other systems: the reporting views only
+}
+
+
+def role_url_setting(role: str) -> str:
+    """The environment variable that gives ``role``'s database URL."""
+    return "TIMELINE_DATABASE_URL" if role == "owner" else f"TIMELINE_{role.upper()}_DATABASE_URL"
+
+
+def sqlalchemy_url_of(url: str) -> str:
+    """A ``postgresql://`` URL in SQLAlchemy's asyncpg dialect."""
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
 class Settings(BaseSettings):
@@ -24,8 +43,22 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
-    database_url: str = "postgresql://timeline:timeline@127.0.0.1:55432/timeline"
+    # the owner of the schema (migrations, seeds, replay): its password is for the local stack only
+    database_url: str = "postgresql://timeline:local-owner@127.0.0.1:55432/timeline"
     db_schema: str = "timeline"
+    # Least privilege: `timeline project`, `timeline serve` and `timeline relay` each connect as a
+    # role of their own, and other systems read the reporting views as a fourth (DB_ROLES). Unset,
+    # a role's URL is database_url's host, port and database with the role's name and the password
+    # below. The passwords are for the local stack, where `timeline stack up` sets them on every
+    # start: set your own anywhere else (or whole URLs, to name other roles).
+    projector_database_url: str | None = None
+    projector_db_password: str = "local-projector"
+    api_database_url: str | None = None
+    api_db_password: str = "local-api"
+    relay_database_url: str | None = None
+    relay_db_password: str = "local-relay"
+    reporting_database_url: str | None = None
+    reporting_db_password: str = "local-reporting"
     topic_prefix: str = "timeline"
     topic_partitions: int = 3
     # replicas of every topic and how many of them must hold a record before the producer's
@@ -98,7 +131,27 @@ class Settings(BaseSettings):
     @cached_property
     def sqlalchemy_url(self) -> str:
         """The database URL in SQLAlchemy's asyncpg dialect."""
-        return "postgresql+asyncpg://" + self.database_url.split("://", 1)[1]
+        return sqlalchemy_url_of(self.database_url)
+
+    def role_url(self, role: str) -> str:
+        """The database URL of ``role``: ``owner`` (database_url) or one of ``DB_ROLES``."""
+        if role == "owner":
+            return self.database_url
+        if role not in DB_ROLES:
+            raise ValueError(f"unknown database role {role!r}: owner, " + ", ".join(DB_ROLES))
+        given = getattr(self, f"{role}_database_url")
+        if given:
+            return given
+        owner = urlsplit(self.database_url)
+        password = quote(getattr(self, f"{role}_db_password"), safe="")
+        netloc = f"{DB_ROLES[role]}:{password}@{owner.hostname or '127.0.0.1'}" + (f":{owner.port}" if owner.port else "")
+        return urlunsplit((owner.scheme, netloc, owner.path, owner.query, ""))
+
+    @property
+    def db_roles(self) -> dict[str, str]:
+        """Role -> the PostgreSQL role (user) it connects as, the owner's included (not cached:
+        a ``model_copy`` with other URLs names other roles)."""
+        return {role: urlsplit(self.role_url(role)).username or "" for role in ("owner", *DB_ROLES)}
 
     @cached_property
     def pg_port(self) -> int:

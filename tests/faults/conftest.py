@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -168,8 +169,9 @@ def private_postgres(tmp_path_factory):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    owner = urlsplit(Settings.model_fields["database_url"].default)  # the local stack's owner and password
     settings = Settings(stack_dir=tmp_path_factory.mktemp("stack"),  # type: ignore[call-arg]
-                        database_url=f"postgresql://timeline:timeline@127.0.0.1:{port}/timeline")
+                        database_url=owner._replace(netloc=f"{owner.netloc.rsplit('@', 1)[0]}@127.0.0.1:{port}").geturl())
     postgres = PrivatePostgres(settings)
     postgres.start()
     yield postgres

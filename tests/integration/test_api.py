@@ -511,7 +511,7 @@ async def test_every_api_connection_carries_the_configured_timeouts(api):
 
 async def test_an_unreachable_database_answers_503(api):
     _, settings = api
-    async with serving(with_changes(settings, database_url="postgresql://timeline:timeline@127.0.0.1:1/timeline")) \
+    async with serving(with_changes(settings, database_url="postgresql://timeline@127.0.0.1:1/timeline")) \
             as client:
         for path in ("/timeline", "/actors", "/borders/x"):
             response = await client.get(path, headers=READ)

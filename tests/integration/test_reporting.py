@@ -6,7 +6,6 @@ import asyncio
 import re
 import shutil
 import subprocess
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -28,10 +27,8 @@ def reporting_schema(settings) -> str:
 
 
 def reporting_url(settings) -> str:
-    """The database URL of the settings, with the reporting role's credentials."""
-    parts = urlsplit(settings.database_url)
-    netloc = f"{ROLE}:{ROLE}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The reporting role's database URL (its password from the settings)."""
+    return settings.role_url("reporting")
 
 
 def doc_queries(settings) -> dict[str, str]:

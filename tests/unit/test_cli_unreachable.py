@@ -73,7 +73,7 @@ def timeline_command() -> list[str]:
 
 def unreachable_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIMELINE_")}
-    env.update(TIMELINE_KAFKA_BOOTSTRAP=CLOSED, TIMELINE_DATABASE_URL=f"postgresql://timeline:timeline@{CLOSED}/timeline",
+    env.update(TIMELINE_KAFKA_BOOTSTRAP=CLOSED, TIMELINE_DATABASE_URL=f"postgresql://timeline@{CLOSED}/timeline",
                COLUMNS="100", **extra)
     return env
 
@@ -150,9 +150,9 @@ async def test_a_connection_refused_inside_the_driver_is_told_as_postgresql(monk
 
     from timeline.cli.errors import explain
 
-    monkeypatch.setenv("TIMELINE_DATABASE_URL", f"postgresql://timeline:timeline@{CLOSED}/timeline")
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", f"postgresql://timeline@{CLOSED}/timeline")
     with pytest.raises(OSError) as refused:
-        await asyncpg.connect(f"postgresql://timeline:timeline@{CLOSED}/timeline")
+        await asyncpg.connect(f"postgresql://timeline@{CLOSED}/timeline")
     problem = explain(refused.value)
     assert problem is not None
     assert problem.what == (f"cannot reach PostgreSQL at {CLOSED} (connection refused)",)

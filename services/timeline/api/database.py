@@ -1,7 +1,8 @@
 """The API's database connections and what their failures mean to a client.
 
 Reads run on an asyncpg pool (``make_read_pool``: prepared statements, JSON decoded with
-orjson); health and lag use a SQLAlchemy engine (``make_api_engine``). Every connection of
+orjson); health and lag use a SQLAlchemy engine (``make_api_engine``). Both connect as the API's
+role (``read_url``). Every connection of
 either starts with ``statement_timeout`` and ``lock_timeout`` from the settings
 (``api_statement_timeout_ms``, ``api_lock_timeout_ms``), sent as startup parameters, so no query
 of the API can run or wait for a lock longer than that. A query stopped by either limit, an
@@ -36,9 +37,15 @@ LOCK_TIMEOUT = "55P03"  # lock_not_available: lock_timeout fired
 UNAVAILABLE_CLASSES = ("08", "53", "57P")  # connection exceptions, insufficient resources, shutdown
 
 
+def read_url(settings: Settings) -> str:
+    """The database URL the API reads with: the API's role (``TIMELINE_API_DATABASE_URL``), which
+    may only SELECT what the API serves."""
+    return settings.role_url("api")
+
+
 def make_api_engine(settings: Settings) -> AsyncEngine:
     """The readers' engine with the API's statement and lock timeouts on every connection."""
-    engine = make_engine(settings)
+    engine = make_engine(settings, url=read_url(settings))
     limits = _limits(settings)
 
     @event.listens_for(engine.sync_engine, "do_connect")

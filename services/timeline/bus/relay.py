@@ -121,11 +121,11 @@ async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaPr
 
 
 async def relay(settings: Settings, until_empty: bool = False, stop: asyncio.Event | None = None) -> int:
-    """``run_relay`` with a pool and an idempotent producer of its own, closed on return."""
+    """``run_relay`` with a pool (as the relay's role) and an idempotent producer of its own, closed on return."""
     from ..bus.producer import make_producer
     from ..store.engine import make_pool
 
-    pool = await make_pool(settings, size=1)
+    pool = await make_pool(settings, size=1, url=settings.role_url("relay"))
     producer = make_producer(settings)
     await producer.start()
     try:

@@ -38,9 +38,11 @@ def _options(debug: bool = typer.Option(False, "--debug", help="on an error, sho
         enable_debug()
 
 
-def require_services(settings: Settings, postgresql: bool = False, kafka: bool = False, topics: list[str] | None = None) -> None:
-    """Stop with the fix in words unless the services a command uses answer and its topics exist."""
-    asyncio.run(require(settings, postgresql=postgresql, kafka=kafka, topics=topics or ()))
+def require_services(settings: Settings, postgresql: bool = False, kafka: bool = False, topics: list[str] | None = None,
+                     role: str = "owner") -> None:
+    """Stop with the fix in words unless the services a command uses answer (PostgreSQL as the
+    ``role`` the command connects as) and its topics exist."""
+    asyncio.run(require(settings, postgresql=postgresql, kafka=kafka, topics=topics or (), role=role))
 
 
 def event_topic_names(settings: Settings) -> list[str]:

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from ..config import Settings
+from ..config import Settings, role_url_setting
 
 try:  # the click that typer runs on: its own copy in recent versions
     from typer._click.exceptions import ClickException
@@ -59,8 +59,9 @@ class Service:
     setting: str
 
 
-def postgres_service(settings: Settings) -> Service:
-    return Service("PostgreSQL", f"{settings.pg_host}:{settings.pg_port}", "TIMELINE_DATABASE_URL")
+def postgres_service(settings: Settings, role: str = "owner") -> Service:
+    """PostgreSQL as ``role`` reaches it (the owner, or one of ``DB_ROLES``), named by its setting."""
+    return Service("PostgreSQL", f"{settings.pg_host}:{settings.pg_port}", role_url_setting(role))
 
 
 def kafka_service(settings: Settings) -> Service:
@@ -124,12 +125,12 @@ def reason(exc: BaseException, waited: float | None = None) -> str:
 
 
 async def require(settings: Settings, *, postgresql: bool = False, kafka: bool = False,
-                  topics: Iterable[str] = ()) -> None:
+                  topics: Iterable[str] = (), role: str = "owner") -> None:
     """Raise a ``Problem`` unless every service asked for answers and every topic exists.
 
-    The checks run at once and each waits at most ``CHECK_SECONDS``; when services are
-    unreachable, all of them are named."""
-    checks = ([_check_postgres(settings)] if postgresql else []) + \
+    PostgreSQL is reached as ``role``, the role the command connects as. The checks run at once
+    and each waits at most ``CHECK_SECONDS``; when services are unreachable, all of them are named."""
+    checks = ([_check_postgres(settings, role)] if postgresql else []) + \
              ([_check_kafka(settings, list(topics))] if kafka or topics else [])
     results = await asyncio.gather(*checks, return_exceptions=True)
     for result in results:
@@ -143,16 +144,16 @@ async def require(settings: Settings, *, postgresql: bool = False, kafka: bool =
         raise problems[0]
 
 
-async def _check_postgres(settings: Settings) -> None:
+async def _check_postgres(settings: Settings, role: str = "owner") -> None:
     import asyncpg
 
     try:
-        con = await asyncpg.connect(settings.database_url, timeout=CHECK_SECONDS,
+        con = await asyncpg.connect(settings.role_url(role), timeout=CHECK_SECONDS,
                                     server_settings={"application_name": "timeline"})
     except OSError as exc:  # refused, unknown host, no answer in time (asyncio.TimeoutError)
-        raise unreachable(postgres_service(settings), reason(exc, CHECK_SECONDS)) from exc
+        raise unreachable(postgres_service(settings, role), reason(exc, CHECK_SECONDS)) from exc
     except Exception as exc:
-        problem = _postgres_problem(settings, exc)
+        problem = _postgres_problem(settings, exc, role)
         if problem is None:
             raise
         raise problem from exc
@@ -258,11 +259,11 @@ def _bad_setting(exc: BaseException) -> Problem | None:
                    fix=f"correct the environment variable {name}")
 
 
-def _postgres_problem(settings: Settings, exc: BaseException) -> Problem | None:
-    """An error of PostgreSQL or of its driver that is no bug of ours."""
+def _postgres_problem(settings: Settings, exc: BaseException, role: str = "owner") -> Problem | None:
+    """An error of PostgreSQL or of its driver that is no bug of ours (met as ``role``)."""
     from asyncpg import exceptions as pg
 
-    where = postgres_service(settings)
+    where = postgres_service(settings, role)
     if isinstance(exc, (pg.UndefinedTableError, pg.InvalidSchemaNameError, pg.UndefinedFunctionError)):
         return not_migrated(settings, str(exc))
     if isinstance(exc, pg.UndefinedColumnError):

@@ -17,14 +17,14 @@ def project(
     allow_outdated: bool = typer.Option(False, help="run even if the views were built by another projection version"),
     replay_if_outdated: bool = typer.Option(False, help="rebuild the views from the event log first when outdated"),
 ) -> None:
-    """Consume the event topics and project them into PostgreSQL."""
+    """Consume the event topics and project them into PostgreSQL as the role of TIMELINE_PROJECTOR_DATABASE_URL."""
     from ..logs import configure_logging
     from ..projector import ProjectionOutdated, tune_gc
 
     configure_logging()
     tune_gc()
     s = load_settings()
-    require_services(s, postgresql=True, kafka=True, topics=event_topic_names(s))
+    require_services(s, postgresql=True, kafka=True, topics=event_topic_names(s), role="projector")
     try:
         progress = asyncio.run(_project(load_settings(), until_caught_up, allow_outdated))
     except ProjectionOutdated as exc:
@@ -112,7 +112,7 @@ def replay(
 
 @app.command()
 def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit once the outbox is empty")) -> None:
-    """Relay the change outbox to the change-feed topic (exactly once, in order)."""
+    """Relay the change outbox to the change-feed topic (exactly once, in order) as the role of TIMELINE_RELAY_DATABASE_URL."""
     from ..bus.relay import MissingTopic
     from ..bus.relay import relay as run
     from ..bus.topics import changes_topic
@@ -120,7 +120,7 @@ def relay(until_empty: bool = typer.Option(False, "--until-empty", help="exit on
 
     configure_logging()
     s = load_settings()
-    require_services(s, postgresql=True, kafka=True, topics=[changes_topic(s)])
+    require_services(s, postgresql=True, kafka=True, topics=[changes_topic(s)], role="relay")
     try:
         console.print(f"relayed {asyncio.run(run(load_settings(), until_empty=until_empty))} changes")
     except MissingTopic as exc:

@@ -29,6 +29,7 @@ def serve(
     check_keys(s)
     refuse_default_keys_beyond_loopback(s, host or s.api_host)
     require_services(s, kafka=True)  # the API starts its Kafka clients; it answers 503 while PostgreSQL is away
+    refuse_a_refused_login(s)
     count = workers or s.api_workers
 
     def run() -> None:
@@ -44,6 +45,20 @@ def serve(
         run()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def refuse_a_refused_login(settings: Settings) -> None:
+    """Stop before serving when PostgreSQL answers but refuses the API's role (a wrong password or
+    role is no outage to wait out); while PostgreSQL cannot be reached, serve (503 until it can)."""
+    import asyncio
+
+    from .errors import Problem, require
+
+    try:
+        asyncio.run(require(settings, postgresql=True, role="api"))
+    except Problem as problem:
+        if not problem.unreachable:
+            raise
 
 
 def loopback(host: str) -> bool:

@@ -3,18 +3,25 @@ from __future__ import annotations
 
 import asyncio
 
+import typer
+
 from ..config import REPO_ROOT
-from .common import app, console, load_settings, require_services, schemas_app, topics_app
+from .common import app, console, err, load_settings, require_services, schemas_app, topics_app
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
+    from ..store.engine import MissingRoles
     from ..store.engine import migrate as run
 
     s = load_settings()
     require_services(s, postgresql=True)
-    run(s)
+    try:
+        run(s)
+    except MissingRoles as exc:
+        err.print(f"[red]error: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
     console.print(f"schema {s.db_schema} is at head")
 
 

@@ -2,15 +2,15 @@
 
 Reads run on an asyncpg pool (``make_read_pool``: prepared statements, JSON decoded with
 orjson); health and lag use a SQLAlchemy engine (``make_api_engine``). Both connect as the API's
-role (``read_url``). Every connection of
-either starts with ``statement_timeout`` and ``lock_timeout`` from the settings
-(``api_statement_timeout_ms``, ``api_lock_timeout_ms``), sent as startup parameters, so no query
+role (``api_url``), which may only SELECT what the API serves. Every connection of either starts
+with ``statement_timeout`` and ``lock_timeout`` from the settings (``api_statement_timeout_ms``,
+``api_lock_timeout_ms``), sent as startup parameters, so no query
 of the API can run or wait for a lock longer than that. A query stopped by either limit, an
 unreachable database or a pool with no free connection answers 503 with the reason in
 ``detail``; any other database error is a fault of ours and stays a 500.
 
-With ``read_database_url`` set (a streaming replica), the read pool connects there
-(``read_url``); the engine stays on the primary, because what it reads is the primary's own:
+With ``read_database_url`` set (a streaming replica, as the API's role), the read pool connects
+there (``read_url``); the engine stays on the primary, because what it reads is the primary's own:
 whether the database the projector writes answers, the projector's stored offsets (``/lag``)
 and the primary's WAL position, against which ``replica_lag`` measures the replica.
 """
@@ -37,15 +37,15 @@ LOCK_TIMEOUT = "55P03"  # lock_not_available: lock_timeout fired
 UNAVAILABLE_CLASSES = ("08", "53", "57P")  # connection exceptions, insufficient resources, shutdown
 
 
-def read_url(settings: Settings) -> str:
-    """The database URL the API reads with: the API's role (``TIMELINE_API_DATABASE_URL``), which
-    may only SELECT what the API serves."""
+def api_url(settings: Settings) -> str:
+    """The API's role on the primary (``TIMELINE_API_DATABASE_URL``), which may only SELECT what
+    the API serves."""
     return settings.role_url("api")
 
 
 def make_api_engine(settings: Settings) -> AsyncEngine:
     """The readers' engine with the API's statement and lock timeouts on every connection."""
-    engine = make_engine(settings, url=read_url(settings))
+    engine = make_engine(settings, url=api_url(settings))
     limits = _limits(settings)
 
     @event.listens_for(engine.sync_engine, "do_connect")
@@ -73,8 +73,9 @@ async def make_read_pool(settings: Settings) -> ReadPool:
 
 
 def read_url(settings: Settings) -> str:
-    """Where the API's reads go: the replica when one is configured, else the primary."""
-    return settings.read_database_url or settings.database_url
+    """Where the API's reads go: the replica when one is configured, else the primary; either
+    way as the API's role."""
+    return settings.read_database_url or api_url(settings)
 
 
 REPLICA_STATE = """

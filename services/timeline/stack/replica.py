@@ -61,9 +61,9 @@ class Replica:
 
     @property
     def read_url(self) -> str:
-        """The primary's URL (same role, password and database) on the replica's port: the
-        value of ``TIMELINE_READ_DATABASE_URL``."""
-        url = urlsplit(self.settings.database_url)
+        """The API role's URL on the primary (same role, password and database) with the
+        replica's port: the value of ``TIMELINE_READ_DATABASE_URL``."""
+        url = urlsplit(self.settings.role_url("api"))
         host = url.netloc.rsplit(":", 1)[0] if url.port else url.netloc
         return urlunsplit(url._replace(netloc=f"{host}:{self.port}"))
 

@@ -11,6 +11,7 @@ import os
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
@@ -31,6 +32,13 @@ def isolated_settings(tag: str | None = None, **overrides) -> Settings:
     values = dict(db_schema=tag, topic_prefix=tag, consumer_group=f"{tag}-projector")
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def owner_url_on(port: int) -> str:
+    """The local stack's owner URL (role and password of the default settings) on another port:
+    a private cluster's, started by the stack code."""
+    owner = urlsplit(Settings.model_fields["database_url"].default)
+    return owner._replace(netloc=f"{owner.netloc.rsplit('@', 1)[0]}@127.0.0.1:{port}").geturl()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

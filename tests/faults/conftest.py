@@ -7,7 +7,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -17,6 +16,7 @@ from tests.integration import harness
 from timeline.config import Settings
 from timeline.stack import Postgres
 from timeline.synthetic import generate
+from timeline.testing import owner_url_on
 
 EVENTS = 20_000
 
@@ -169,9 +169,7 @@ def private_postgres(tmp_path_factory):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    owner = urlsplit(Settings.model_fields["database_url"].default)  # the local stack's owner and password
-    settings = Settings(stack_dir=tmp_path_factory.mktemp("stack"),  # type: ignore[call-arg]
-                        database_url=owner._replace(netloc=f"{owner.netloc.rsplit('@', 1)[0]}@127.0.0.1:{port}").geturl())
+    settings = Settings(stack_dir=tmp_path_factory.mktemp("stack"), database_url=owner_url_on(port))  # type: ignore[call-arg]
     postgres = PrivatePostgres(settings)
     postgres.start()
     yield postgres

@@ -42,6 +42,7 @@ from tests.integration import harness
 from timeline.config import Settings
 from timeline.stack import Postgres, Replica
 from timeline.synthetic import generate
+from timeline.testing import owner_url_on
 
 pytestmark = pytest.mark.faults
 
@@ -75,7 +76,7 @@ def servers(tmp_path_factory):
     """A primary and its streaming replica, on free ports; stopped and removed at the end."""
     port, replica_port = free_ports(2)
     settings = Settings(stack_dir=tmp_path_factory.mktemp("replica-stack"),  # type: ignore[call-arg]
-                        database_url=f"postgresql://timeline:timeline@127.0.0.1:{port}/timeline",
+                        database_url=owner_url_on(port),
                         replica_port=replica_port)
     primary = Postgres(settings)
     replica = Replica(primary)

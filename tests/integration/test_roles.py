@@ -24,6 +24,7 @@ from tests.integration import harness
 from timeline.config import DB_ROLES, Settings
 from timeline.events.jsonl import read_events
 from timeline.stack import Postgres
+from timeline.testing import owner_url_on
 
 pytestmark = pytest.mark.integration
 
@@ -66,9 +67,7 @@ def with_password(url: str, password: str) -> str:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A PostgreSQL cluster of this module's own, started by the stack code; removed at the end."""
-    owner = urlsplit(Settings.model_fields["database_url"].default)
-    url = owner._replace(netloc=f"{owner.netloc.rsplit('@', 1)[0]}@127.0.0.1:{free_port()}").geturl()
-    settings = isolated_settings(stack_dir=tmp_path_factory.mktemp("stack"), database_url=url)
+    settings = isolated_settings(stack_dir=tmp_path_factory.mktemp("stack"), database_url=owner_url_on(free_port()))
     postgres = Postgres(settings)
     postgres.start()
     yield postgres

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     topic_min_insync_replicas: int = Field(default=1, ge=1)
     # brokers of the local stack (`timeline stack up --brokers 3`)
     kafka_brokers: int = Field(default=1, ge=1)
+    # a Kafka outage is announced (the projector's `waiting waiting_for=kafka` log line, a 503
+    # from /health/ready, the timeline_kafka_up metric) once no broker answered for
+    # kafka_down_after_s; brokers are asked for metadata every kafka_probe_interval_s, each ask
+    # given kafka_probe_timeout_s
+    kafka_down_after_s: float = Field(default=3.0, gt=0)
+    kafka_probe_interval_s: float = Field(default=1.0, gt=0)
+    kafka_probe_timeout_s: float = Field(default=2.0, gt=0)
     consumer_group: str = "timeline-projector"
     projection_name: str = "main"
     batch_max_records: int = 4000

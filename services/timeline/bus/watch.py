@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from ..config import Settings
 
 
-class KafkaUnreachable(KafkaError):
+class KafkaUnreachable(ConnectionError):
     """No broker answered for longer than ``kafka_down_after_s``."""
 
 
@@ -59,7 +59,8 @@ class KafkaWatch:
             if not metadata.brokers():
                 raise KafkaConnectionError("no broker answered")
         except (KafkaError, OSError, TimeoutError) as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+            # a KafkaError's text already starts with its class name
+            self.last_error = (str(exc) if isinstance(exc, KafkaError) else f"{type(exc).__name__}: {exc}")[:200]
             raise
         self.contact()
 

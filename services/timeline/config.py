@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     batch_timeout_ms: int = 200
     max_message_bytes: int = 1_000_000
     # the projector's transactions (views + offsets) wait for the WAL flush; off, a PostgreSQL
-    # crash can lose the last commits: the projector projects them again, the change feed may repeat them
+    # crash can lose the last commits: the projector projects them again (the relay publishes
+    # only changes already on disk, so the change feed does not repeat them)
     projector_synchronous_commit: bool = True
     stack_dir: Path = REPO_ROOT / ".stack"
     kafka_heap: str = "768m"

@@ -14,6 +14,12 @@ again: they are all below that ``seq``, since the topic holds a prefix of the ``
 A ``seq`` that does not follow the last one published is logged as a gap (rows numbered
 before migration 0013 may have them). One relay runs at a time per schema (a PostgreSQL
 advisory lock).
+
+Only durable changes are published. With ``projector_synchronous_commit`` off, a projector's
+commit is visible before it is on disk, and a PostgreSQL crash can take it back (and give its
+numbers to other changes later). So before sending the rows it read, the relay commits a
+transaction of its own synchronously: that flushes the write-ahead log up to its commit,
+which follows the commit of every row it read.
 """
 from __future__ import annotations
 
@@ -61,6 +67,11 @@ def lock_keys(settings: Settings) -> tuple[int, int]:
     return LOCK_CLASS, int.from_bytes(digest[:4], "big", signed=True)
 
 
+# a transaction with an id, committed synchronously: the write-ahead log is flushed up to its
+# commit record, which follows that of every change visible to the relay's last read
+FLUSH = "SET LOCAL synchronous_commit TO on; SELECT pg_current_xact_id()"
+
+
 class MissingTopic(RuntimeError):
     """The change-feed topic has not been created."""
 
@@ -98,6 +109,8 @@ async def relay_batch(con: asyncpg.Connection, producer: AIOKafkaProducer, setti
     seqs = [row["seq"] for row in rows]
     if after is not None and seqs[0] != after + 1:
         log.warning("gap in the change numbers", last_published_seq=after, next_seq=seqs[0])
+    async with con.transaction():  # the rows read are durable once this commits
+        await con.execute(FLUSH)
     topic = changes_topic(settings)
     futures = []
     for row in rows:

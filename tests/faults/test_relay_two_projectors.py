@@ -78,6 +78,16 @@ async def published(settings, timeout: float = 60) -> None:
     await harness.wait_for(some, timeout=timeout, what="the first changes on the feed")
 
 
+# Slow commits: every write to the outbox sleeps 50-200 ms before its transaction can commit,
+# so that one projector's changes often wait uncommitted while the other's commit and the relay
+# reads. Numbered at insert time, changes would then be relayed out of order or deleted unsent.
+SLOW_OUTBOX = """
+CREATE FUNCTION slow_outbox() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_sleep(0.05 + random() * 0.15); RETURN NULL; END $$;
+CREATE TRIGGER slow_outbox AFTER INSERT ON change_outbox FOR EACH STATEMENT EXECUTE FUNCTION slow_outbox();
+"""
+
+
 @pytest.fixture
 async def feed_settings():
     settings = isolated_settings(batch_max_records=100)
@@ -88,6 +98,11 @@ async def feed_settings():
 
 async def test_two_projectors_and_the_relay_killed_publish_each_change_once_in_order(feed_settings, tmp_path):
     settings = feed_settings
+    con = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.db_schema})
+    try:
+        await con.execute(SLOW_OUTBOX)
+    finally:
+        await con.close()
     events = list(generate(EVENTS, seed=15, correction_every=7, prefix="relay"))
     started: list[ProjectorProcess] = []
 
@@ -98,11 +113,12 @@ async def test_two_projectors_and_the_relay_killed_publish_each_change_once_in_o
     try:
         first, second = start(ProjectorProcess, "projector"), start(ProjectorProcess, "projector")
         relay = start(RelayProcess, "relay")
+        # events flow while the projectors join the group and share the partitions out
         await logged(relay, "relay resumes")
         chunks = [events[i:i + CHUNK] for i in range(0, len(events), CHUNK)]
         for n, chunk in enumerate(chunks):
             await harness.publish_events(settings, chunk)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.05)
             if n == len(chunks) // 3:  # mid-run: one projector and the relay die, then come back
                 await published(settings)
                 first.kill9()

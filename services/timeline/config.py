@@ -68,13 +68,21 @@ class Settings(BaseSettings):
     # brokers of the local stack (`timeline stack up --brokers 3`): node i listens on the first
     # bootstrap port + 2(i-1) and its controller on kafka_controller_port + 2(i-1)
     kafka_brokers: int = Field(default=1, ge=1)
+    # a Kafka outage is announced (the projector's `waiting waiting_for=kafka` log line, a 503
+    # from /health/ready, the timeline_kafka_up metric) once no broker answered for
+    # kafka_down_after_s; brokers are asked for metadata every kafka_probe_interval_s, each ask
+    # given kafka_probe_timeout_s
+    kafka_down_after_s: float = Field(default=3.0, gt=0)
+    kafka_probe_interval_s: float = Field(default=1.0, gt=0)
+    kafka_probe_timeout_s: float = Field(default=2.0, gt=0)
     consumer_group: str = "timeline-projector"
     projection_name: str = "main"
     batch_max_records: int = 4000
     batch_timeout_ms: int = 200
     max_message_bytes: int = 1_000_000
     # the projector's transactions (views + offsets) wait for the WAL flush; off, a PostgreSQL
-    # crash can lose the last commits: the projector projects them again, the change feed may repeat them
+    # crash can lose the last commits: the projector projects them again (the relay publishes
+    # only changes already on disk, so the change feed does not repeat them)
     projector_synchronous_commit: bool = True
     stack_dir: Path = REPO_ROOT / ".stack"
     kafka_heap: str = "768m"

@@ -5,7 +5,8 @@
 - ``BatchWriter.write``: dead-letter the bad records, then in ONE transaction apply the rest
   to the views and store the next offsets. Records the store refuses (found by splitting the
   batch in savepoints) and conflicting duplicates are dead-lettered, acknowledged by Kafka,
-  before that transaction commits.
+  before that transaction commits. The changes for the outbox are written last, right before
+  the commit, numbered in commit order.
 - ``Overlap``: one batch is written while the next is fetched and decoded, writes in order.
 
 Outages of Kafka or PostgreSQL are waited out with backoff; nothing here exits on bad input.
@@ -29,7 +30,7 @@ from aiokafka.errors import KafkaError
 from .bus.deadletter import dead_letter
 from .events import InvalidEvent, decode
 from .events.errors import ConflictingDuplicate, RejectedByStore
-from .projections import Applied, prepare, project_batch
+from .projections import Applied, changes, prepare, project_batch
 from .projections.records import Record
 from .store.checkpoints import TopicPartition, behind, lock_offsets, store_offsets
 
@@ -176,6 +177,9 @@ class BatchWriter:
                     letters = [(r.message, ConflictingDuplicate(why, field="id")) for r, why in applied.conflicts]
                     await self.dead_letter(letters + [(r.message, error) for r, error in refused])
                     await store_offsets(con, self.projection, next_offsets)
+                    # last: numbering the changes holds a lock that makes the other projectors'
+                    # commits wait (commit order = change order, see projections/changes.py)
+                    await changes.record(con, applied.changes)
                 break
             except TRANSIENT_DB_ERRORS as exc:
                 await self.backoff.wait("postgresql", exc, self.progress)

@@ -7,6 +7,11 @@ cannot be decoded go to the dead-letter topic, and so do the records PostgreSQL 
 by splitting the batch) and conflicting duplicates; their offsets are stored only after Kafka
 acknowledged the dead letter. Outages of Kafka or PostgreSQL are waited out with backoff.
 
+A lost broker does not make the consumer raise (it fetches empty batches), so a ``KafkaWatch``
+(``bus/watch.py``) probes the brokers in the background; once none answered for
+``kafka_down_after_s``, each empty fetch logs ``waiting waiting_for=kafka`` with backoff, as a
+PostgreSQL outage does, and ``kafka is back`` once one answers again.
+
 After a PostgreSQL crash the stored offsets can be lower than those this process committed
 (with ``synchronous_commit`` off the last commits are lost; the pool reconnects silently). Each
 batch's transaction checks that they are not, and so does an idle projector every second;
@@ -26,6 +31,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from .bus import offsets
 from .bus.topics import event_topics
+from .bus.watch import KafkaWatch
 from .config import Settings
 from .pipeline import TRANSIENT_DB_ERRORS, Backoff, BatchWriter, Decoded, OffsetsBehind, Overlap, Progress, decode_batch
 from .projections import VERSION
@@ -80,6 +86,8 @@ class Projector:
         self._verify_at = 0.0
         self._to_commit: dict[tuple[str, int], int] = {}
         self._committing: asyncio.Task | None = None
+        self.kafka = KafkaWatch(producer.client, settings)
+        self._kafka_lost_at: float | None = None  # monotonic time of the last contact, while down
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap, group_id=settings.consumer_group,
             enable_auto_commit=False, auto_offset_reset="earliest",
@@ -169,6 +177,7 @@ class Projector:
             except KafkaError as exc:
                 await self.backoff.wait("kafka", exc, self.progress)
         writes = Overlap()
+        watching = asyncio.create_task(self.kafka.run())
         try:
             self.consumer.subscribe(event_topics(self.settings), listener=_SeekToStored(self))
             while not stop.is_set():
@@ -178,6 +187,10 @@ class Projector:
                     )
                 except KafkaError as exc:
                     await self.backoff.wait("kafka", exc, self.progress)
+                    continue
+                if batch:
+                    self.kafka.contact()
+                if await self.announce_kafka():
                     continue
                 decoded = await decode_batch(batch, self.positions, self.settings.max_message_bytes)
                 try:
@@ -201,11 +214,26 @@ class Projector:
                 await self._commit_for_lag_tools()
             log.info("stopped", projected=self.progress.projected, batches=self.progress.batches)
         finally:
+            watching.cancel()
             writes.cancel()
             if self._committing is not None and not self._committing.done():
                 self._committing.cancel()
             await self.consumer.stop()
         return self.progress
+
+    async def announce_kafka(self) -> bool:
+        """While no broker answered for ``kafka_down_after_s``: log ``waiting waiting_for=kafka``
+        and back off, then return True. Log once when a broker answers again."""
+        if not self.kafka.up:
+            if self._kafka_lost_at is None:
+                self._kafka_lost_at = self.kafka.last_contact
+            await self.backoff.wait("kafka", self.kafka.unreachable(), self.progress)
+            return True
+        if self._kafka_lost_at is not None:
+            log.info("kafka is back", unreachable_for_s=round(self.kafka.last_contact - self._kafka_lost_at, 1))
+            self._kafka_lost_at = None
+            self.backoff.reset()
+        return False
 
     async def write(self, decoded: Decoded) -> None:
         """Write one decoded batch with its offsets, then commit them to Kafka for lag tools."""

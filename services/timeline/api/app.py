@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import web
 from ..bus.producer import make_producer
 from ..bus.topics import event_topics
+from ..bus.watch import KafkaWatch
 from ..config import Settings
 from ..read import lag as lag_of
 from ..read.sql import NoConnection
@@ -44,6 +45,8 @@ class Metrics:
     requests: Counter
     latency: Histogram
     ingested: Counter
+    kafka_up: Gauge
+    kafka_since_contact: Gauge
 
     @classmethod
     def create(cls) -> Metrics:
@@ -53,7 +56,17 @@ class Metrics:
             Counter("timeline_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry),
             Histogram("timeline_http_request_seconds", "HTTP request latency", ["route"], registry=registry),
             Counter("timeline_ingested_events_total", "events accepted over HTTP", registry=registry),
+            # across workers: down if any worker finds Kafka down, the longest time without contact
+            Gauge("timeline_kafka_up", "1 while a Kafka broker answered within kafka_down_after_s, else 0",
+                  registry=registry, multiprocess_mode="livemin"),
+            Gauge("timeline_kafka_seconds_since_contact", "seconds since a Kafka broker last answered",
+                  registry=registry, multiprocess_mode="livemax"),
         )
+
+    def observe_kafka(self, watch: KafkaWatch) -> None:
+        """The Kafka gauges from ``watch`` (after each of its probes)."""
+        self.kafka_up.set(1 if watch.up else 0)
+        self.kafka_since_contact.set(round(watch.since_contact(), 3))
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Count one request under labels from closed sets."""
@@ -106,9 +119,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
         await app.state.producer.start()
         await app.state.consumer.start()
+        # probed in the background, so that the metric tells an outage even when nobody asks /health/ready
+        app.state.kafka = KafkaWatch(app.state.producer.client, settings)
+        watching = asyncio.create_task(app.state.kafka.run(app.state.metrics.observe_kafka))
         try:
             yield
         finally:
+            watching.cancel()
             await app.state.consumer.stop()
             await app.state.producer.stop()
             await app.state.pool.pool.close()
@@ -226,6 +243,9 @@ async def _pg(request: Request) -> None:
 
 
 async def _kafka(request: Request) -> None:
-    ok = await request.app.state.producer.client.fetch_all_metadata()
-    if not ok.brokers():
-        raise ConnectionError("no broker answered")
+    """A metadata request answered (within ``kafka_probe_timeout_s``; a stopped broker refuses at once)."""
+    watch: KafkaWatch = request.app.state.kafka
+    try:
+        await watch.probe()
+    finally:
+        request.app.state.metrics.observe_kafka(watch)

@@ -1,10 +1,25 @@
 """The outbox relay: publishes the change outbox to the change-feed topic, exactly once, in order.
 
-The projector writes each change to ``change_outbox`` in the same transaction as the views.
+The projector writes each change to ``change_outbox`` in the same transaction as the views,
+numbered (``seq``) in commit order and without gaps, however many projectors run
+(``projections/changes.py``): a change that becomes visible always has a higher ``seq`` than
+every change visible before it. So the rows the relay sees, in ``seq`` order, continue what it
+published, and nothing can later appear below them.
+
 The relay sends rows in ``seq`` order with an idempotent producer to a one-partition topic,
-waits for the acknowledgements, then deletes them. After a crash it reads the last record on
-the topic, whose ``seq`` says what was already published, and deletes those rows instead of
-sending them again. One relay runs at a time per schema (a PostgreSQL advisory lock).
+waits for the acknowledgements, then deletes exactly the rows it sent (by their ``seq``; a
+row it did not send is never deleted). After a crash it reads the last record on the topic,
+whose ``seq`` says what was already published, and deletes those rows instead of sending them
+again: they are all below that ``seq``, since the topic holds a prefix of the ``seq`` order.
+A ``seq`` that does not follow the last one published is logged as a gap (rows numbered
+before migration 0013 may have them). One relay runs at a time per schema (a PostgreSQL
+advisory lock).
+
+Only durable changes are published. With ``projector_synchronous_commit`` off, a projector's
+commit is visible before it is on disk, and a PostgreSQL crash can take it back (and give its
+numbers to other changes later). So before sending the rows it read, the relay commits a
+transaction of its own synchronously: that flushes the write-ahead log up to its commit,
+which follows the commit of every row it read.
 """
 from __future__ import annotations
 
@@ -52,6 +67,11 @@ def lock_keys(settings: Settings) -> tuple[int, int]:
     return LOCK_CLASS, int.from_bytes(digest[:4], "big", signed=True)
 
 
+# a transaction with an id, committed synchronously: the write-ahead log is flushed up to its
+# commit record, which follows that of every change visible to the relay's last read
+FLUSH = "SET LOCAL synchronous_commit TO on; SELECT pg_current_xact_id()"
+
+
 class MissingTopic(RuntimeError):
     """The change-feed topic has not been created."""
 
@@ -78,11 +98,19 @@ async def last_published_seq(settings: Settings) -> int:
         await consumer.stop()
 
 
-async def relay_batch(con: asyncpg.Connection, producer: AIOKafkaProducer, settings: Settings, size: int = 500) -> int:
-    """Publish the oldest ``size`` changes, wait for Kafka, delete them; return how many."""
+async def relay_batch(con: asyncpg.Connection, producer: AIOKafkaProducer, settings: Settings, size: int = 500,
+                      after: int | None = None) -> tuple[int, int | None]:
+    """Publish the oldest ``size`` changes, wait for Kafka, delete those rows (by ``seq``);
+    return how many, and the last ``seq`` published (``after`` when none). A first ``seq``
+    that does not follow ``after`` is logged as a gap."""
     rows = await con.fetch("SELECT seq, key, change FROM change_outbox ORDER BY seq LIMIT $1", size)
     if not rows:
-        return 0
+        return 0, after
+    seqs = [row["seq"] for row in rows]
+    if after is not None and seqs[0] != after + 1:
+        log.warning("gap in the change numbers", last_published_seq=after, next_seq=seqs[0])
+    async with con.transaction():  # the rows read are durable once this commits
+        await con.execute(FLUSH)
     topic = changes_topic(settings)
     futures = []
     for row in rows:
@@ -91,8 +119,8 @@ async def relay_batch(con: asyncpg.Connection, producer: AIOKafkaProducer, setti
         futures.append(await producer.send(topic, value, key=row["key"].encode(),
                                            headers=[("content-type", b"application/json")]))
     await asyncio.gather(*futures)
-    await con.execute("DELETE FROM change_outbox WHERE seq <= $1", rows[-1]["seq"])
-    return len(rows)
+    await con.execute("DELETE FROM change_outbox WHERE seq = ANY($1::bigint[])", seqs)
+    return len(rows), seqs[-1]
 
 
 async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
@@ -105,11 +133,11 @@ async def run_relay(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaPr
         if not await con.fetchval("SELECT pg_try_advisory_lock($1::int, $2::int)", *keys):
             raise RuntimeError(f"another relay is running for the schema {settings.db_schema!r}")
         try:
-            done = await last_published_seq(settings)
+            done: int | None = await last_published_seq(settings)
             skipped = await con.execute("DELETE FROM change_outbox WHERE seq <= $1", done)
             log.info("relay resumes", last_published_seq=done, already_published=skipped)
             while not stop.is_set():
-                sent = await relay_batch(con, producer, settings)
+                sent, done = await relay_batch(con, producer, settings, after=done)
                 total += sent
                 if not sent:
                     if until_empty:

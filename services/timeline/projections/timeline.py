@@ -3,7 +3,8 @@
 ``apply`` loads what a batch needs (the stored states of the events it corrects, locked for
 the transaction, and the held corrections whose targets arrive), lets the core apply the
 batch in memory, and writes each table once: COPY for the rows that are new, one UPDATE
-statement for entries that existed.
+statement for entries that existed. The changes for the outbox are returned, not written:
+the caller records them last in its transaction (``changes.record`` numbers them in commit order).
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import orjson
 
 from ..events import Envelope, InvalidEvent, decode
 from ..store import bulk
-from . import actors, changes
+from . import actors
 from .core import (
     ENTRY_COLUMNS,
     VERSION_COLUMNS,
     Batch,
+    ChangeRow,
     FactRows,
     RejectedRow,
     State,
@@ -47,12 +49,14 @@ SUPERSEDE = (
 )
 
 
-async def apply(con: asyncpg.Connection, events: list[tuple[Envelope, FactRows | None]]) -> None:
-    """Apply new events (in partition order, each with its ``fact_rows``) to the timeline and actor views."""
+async def apply(con: asyncpg.Connection, events: list[tuple[Envelope, FactRows | None]]) -> list[ChangeRow]:
+    """Apply new events (in partition order, each with its ``fact_rows``) to the timeline and actor
+    views; return the changes they made, in order, for the outbox."""
     batch = Batch()
     await _load_targets(con, batch, targets_to_load(events))
     await _load_held(con, batch, facts_of(events))
     await _write(con, apply_events(batch, events))
+    return batch.outbox
 
 
 async def _load_targets(con: asyncpg.Connection, batch: Batch, keys: set[tuple[str, str]]) -> None:
@@ -102,7 +106,6 @@ async def _write(con: asyncpg.Connection, batch: Batch) -> None:
         await con.execute(NEW_WORDS, [s.source for s in new + old], [s.id for s in new + old])
     await actors.replace(con, [(s.source, s.id, s.payload["actors"]) for s in old])
     await actors.insert(con, [(s.source, s.id, s.payload["actors"]) for s in new])
-    await changes.record(con, batch.outbox)
     if batch.rejected:
         await con.executemany(
             "INSERT INTO rejected_correction (source, id, target_source, target_id, reason)"

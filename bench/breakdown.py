@@ -30,8 +30,8 @@ import psutil  # noqa: E402
 from common import console, drop, fresh_settings, new_tag, postgres_pid, prepare, show  # noqa: E402
 from timeline.events import decode  # noqa: E402
 from timeline.events.codec import encode  # noqa: E402
+from timeline.projections import changes, project_batch
 from timeline.projections import prepare as prepare_rows  # noqa: E402
-from timeline.projections import project_batch
 from timeline.projections.records import Record  # noqa: E402
 from timeline.projector import tune_gc  # noqa: E402
 from timeline.store.engine import make_pool  # noqa: E402
@@ -111,7 +111,8 @@ async def profile(n: int, batch: int, top: int) -> dict:
         profiler.enable()
         for i in range(0, n, batch):
             async with pool.acquire() as con, con.transaction():
-                await project_batch(con, records[i:i + batch])
+                applied = await project_batch(con, records[i:i + batch])
+                await changes.record(con, applied.changes)  # as the pipeline does, last before the commit
         profiler.disable()
         undo()
         write_s, server_s = time.perf_counter() - started, _server_cpu(pg_pid) - server_before

@@ -9,12 +9,17 @@ until the commit, so the next transaction numbers its changes only after this on
 and a rollback gives its numbers back.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 from alembic import op
 
+from timeline.store.grants import grant
+
+NUMBERS = [("projector", "SELECT, UPDATE", ["change_seq"])]  # the projector numbers its changes
+SEQUENCE = [("projector", "USAGE", ["SEQUENCE change_outbox_seq_seq"])]
+
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -33,10 +38,12 @@ def upgrade(schema: str) -> None:
     )
     op.execute("ALTER TABLE change_outbox ALTER COLUMN seq DROP DEFAULT")
     op.execute("DROP SEQUENCE change_outbox_seq_seq")
+    grant(schema, NUMBERS)
 
 
 def downgrade(schema: str) -> None:
     op.execute("CREATE SEQUENCE change_outbox_seq_seq OWNED BY change_outbox.seq")
     op.execute("SELECT setval('change_outbox_seq_seq', last_seq + 1, false) FROM change_seq")
     op.execute("ALTER TABLE change_outbox ALTER COLUMN seq SET DEFAULT nextval('change_outbox_seq_seq')")
+    grant(schema, SEQUENCE)
     op.execute("DROP TABLE change_seq")

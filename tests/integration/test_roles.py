@@ -44,6 +44,7 @@ GRANTED = {
     "projection_offset":   ("arwd", "r", ""),
     "projection_version":  ("arwd", "", ""),
     "change_outbox":       ("a", "", "rd"),
+    "change_seq":          ("rw", "", ""),
     "actor":               ("", "r", ""),
     "place":               ("", "r", ""),
     "place_name":          ("", "r", ""),

@@ -15,6 +15,7 @@ import yaml
 from timeline.bus.topics import all_topics
 from timeline.cli.kubernetes import default_settings, render_topics, resource_name
 from timeline.config import REPO_ROOT, Settings
+from timeline.keys import BadKeyEntry
 
 DIRECTORY = REPO_ROOT / "deploy" / "kubernetes"
 TOPICS = DIRECTORY / "kafka-topics.yaml"
@@ -143,7 +144,8 @@ def test_no_password_in_clear(manifests) -> None:
     for name, secret in secrets.items():
         for key, value in {**secret.get("stringData", {}), **secret.get("data", {})}.items():
             if key != "username":
-                assert value.startswith("REPLACE"), f"Secret {name} holds a value, not a placeholder"
+                lines = [line for line in value.splitlines() if line.strip()]
+                assert lines and all("REPLACE" in line for line in lines), f"Secret {name} holds a value, not a placeholder"
     cluster = manifests[("Cluster", "timeline-db")]
     roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
     assert set(roles) == {"timeline_projector", "timeline_api", "timeline_relay", "timeline_reporting"}
@@ -159,3 +161,17 @@ def test_no_password_in_clear(manifests) -> None:
                     value = variable.get("value", "")
                     if value.startswith("postgresql://"):  # the password only from the role's Secret
                         assert urlsplit(value).password == "$(DB_PASSWORD)", variable["name"]
+
+
+def test_the_api_reads_its_keys_from_the_mounted_secret_and_refuses_the_placeholders(manifests, tmp_path) -> None:
+    api = manifests[("Deployment", "timeline-api")]["spec"]["template"]["spec"]
+    env = {v["name"]: v.get("value") for v in api["containers"][0]["env"]}
+    assert "TIMELINE_API_KEYS" not in env
+    mount = next(m for m in api["containers"][0]["volumeMounts"] if m["name"] == "api-keys")
+    volume = next(v for v in api["volumes"] if v["name"] == "api-keys")
+    secret = manifests[("Secret", volume["secret"]["secretName"])]["stringData"]
+    key_name = env["TIMELINE_API_KEYS_FILE"].removeprefix(mount["mountPath"] + "/")
+    file = tmp_path / "api-keys"
+    file.write_text(secret[key_name])
+    with pytest.raises(BadKeyEntry, match=r"api-keys:1: a sha256= digest is 64 hex digits"):
+        assert not Settings(api_keys_file=file).api_key_digests  # type: ignore[call-arg]

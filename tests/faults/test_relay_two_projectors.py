@@ -9,14 +9,11 @@ gap, in order, and the outbox must end empty.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
-import time
 from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.conftest import isolated_settings, settings_env
 from tests.faults.conftest import ProjectorProcess
@@ -43,23 +40,8 @@ class RelayProcess(ProjectorProcess):
 
 
 async def read_feed(settings) -> list[dict]:
-    """Every record of the change-feed topic (one partition), in offset order."""
-    tp = TopicPartition(changes_topic(settings), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
-        consumer.seek(tp, 0)
-        out: list[dict] = []
-        deadline = time.monotonic() + 60
-        while len(out) < end:
-            assert time.monotonic() < deadline, f"read {len(out)} of {end} changes in 60 s"
-            for m in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
-                out.append(json.loads(m.value) | {"_key": m.key.decode()})
-        return out
-    finally:
-        await consumer.stop()
+    """Every record of the change-feed topic (one partition), in offset order, with its key."""
+    return [value | {"_key": key} for key, value in await harness.read_topic(settings, changes_topic(settings))]
 
 
 async def logged(process: ProjectorProcess, line: str, timeout: float = 60) -> None:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from timeline import bootstrap
 from timeline.bus import offsets
@@ -85,3 +86,23 @@ async def seed_and_project(settings) -> None:
     )
     assert result.returncode == 0, result.stderr
     await project_until_caught_up(settings)
+
+
+async def read_topic(settings, topic: str, timeout: float = 60) -> list[tuple[str | None, dict]]:
+    """Every record of a one-partition topic of JSON values, in offset order, as (key, value)."""
+    tp = TopicPartition(topic, 0)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        consumer.seek(tp, 0)
+        out: list[tuple[str | None, dict]] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < end:
+            assert time.monotonic() < deadline, f"read {len(out)} of {end} records of {topic} in {timeout:.0f} s"
+            for m in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                out.append((m.key.decode() if m.key is not None else None, json.loads(m.value)))
+        return out
+    finally:
+        await consumer.stop()

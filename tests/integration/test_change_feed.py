@@ -2,10 +2,7 @@
 and used by the border-alerts service on the real broker."""
 from __future__ import annotations
 
-import json
-
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from border_alerts import build_app
 from tests.conftest import SEEDS
@@ -19,20 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 async def read_topic(settings, topic: str) -> list[dict]:
-    tp = TopicPartition(topic, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
-        consumer.seek(tp, 0)
-        out = []
-        while len(out) < end:
-            for m in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
-                out.append(json.loads(m.value))
-        return out
-    finally:
-        await consumer.stop()
+    return [value for _, value in await harness.read_topic(settings, topic)]
 
 
 async def relay(settings) -> int:

@@ -20,13 +20,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .common import StackError, wait_for
-from .postgres import PG_BIN, Postgres
+from .postgres import PG_BIN, Postgres, _literal
 
 SLOT = "timeline_replica"
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass

@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -162,7 +163,9 @@ async def api_has(client: httpx.AsyncClient, source: str, id: str) -> bool:
 
 
 async def replica_count(settings: Settings) -> int:
-    con = await asyncpg.connect(settings.read_database_url, server_settings={"search_path": settings.db_schema})
+    # as the owner on the replica: the API's role may not read the event log
+    owner = owner_url_on(urlsplit(str(settings.read_database_url)).port or 5432)
+    con = await asyncpg.connect(owner, server_settings={"search_path": settings.db_schema})
     try:
         return await con.fetchval("SELECT count(*) FROM event_log")
     finally:

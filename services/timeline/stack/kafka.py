@@ -120,11 +120,17 @@ class Kafka:
             + "group.initial.rebalance.delay.ms=0\n"
             f"message.max.bytes={2 * s.max_message_bytes + 200_000}\n"
         )
+        # warnings and errors, and the KRaft controller's decisions (fenced brokers, leaders moved);
+        # INFO everywhere writes tens of lines per partition, thousands of partitions in the tests
         (self.home / "log4j2.properties").write_text(
             "status=warn\nappender.file.type=File\nappender.file.name=file\n"
             f"appender.file.fileName={self.home / 'server.log'}\n"
             "appender.file.layout.type=PatternLayout\nappender.file.layout.pattern=[%d] %p %m (%c)%n\n"
-            "rootLogger.level=INFO\nrootLogger.appenderRef.file.ref=file\n"
+            "rootLogger.level=WARN\nrootLogger.appenderRef.file.ref=file\n"
+            "logger.controller.name=org.apache.kafka.controller\nlogger.controller.level=INFO\n"
+            # these two replay one line per topic and partition at every start
+            "logger.configs.name=org.apache.kafka.controller.ConfigurationControlManager\nlogger.configs.level=WARN\n"
+            "logger.replicas.name=org.apache.kafka.controller.ReplicationControlManager\nlogger.replicas.level=WARN\n"
         )
         return props
 

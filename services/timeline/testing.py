@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import uuid
 from pathlib import Path
@@ -32,6 +33,13 @@ def isolated_settings(tag: str | None = None, **overrides) -> Settings:
     values = dict(db_schema=tag, topic_prefix=tag, consumer_group=f"{tag}-projector")
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (free when this returns)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def owner_url_on(port: int) -> str:

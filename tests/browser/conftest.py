@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from tests.conftest import ACTORS, ROOT, SEEDS, isolated_settings, settings_env
 from tests.integration import harness
 from timeline.config import Settings
 from timeline.events import BY_NAME
+from timeline.testing import free_port
 
 CHROMIUM = os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "img"
@@ -47,12 +47,6 @@ def run(coroutine):
     """Run ``coroutine`` to its end on a loop of its own thread (pytest-asyncio may hold this one's)."""
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, coroutine).result()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float, what: str):

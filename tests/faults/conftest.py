@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from tests.integration import harness
 from timeline.config import Settings
 from timeline.stack import Postgres
 from timeline.synthetic import generate
-from timeline.testing import owner_url_on
+from timeline.testing import free_port, owner_url_on
 
 EVENTS = 20_000
 
@@ -166,10 +165,7 @@ def _running(pid: int) -> bool:
 def private_postgres(tmp_path_factory):
     """A PostgreSQL cluster of this module's own (its own data directory and port), stopped and
     removed at the end; Kafka is the shared one (not touched)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = Settings(stack_dir=tmp_path_factory.mktemp("stack"), database_url=owner_url_on(port))  # type: ignore[call-arg]
+    settings = Settings(stack_dir=tmp_path_factory.mktemp("stack"), database_url=owner_url_on(free_port()))  # type: ignore[call-arg]
     postgres = PrivatePostgres(settings)
     postgres.start()
     yield postgres

@@ -10,7 +10,6 @@ import asyncio
 import os
 import pwd
 import shutil
-import socket
 import stat
 import subprocess
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +23,7 @@ from tests.integration import harness
 from timeline.config import DB_ROLES, Settings
 from timeline.events.jsonl import read_events
 from timeline.stack import Postgres
-from timeline.testing import owner_url_on
+from timeline.testing import free_port, owner_url_on
 
 pytestmark = pytest.mark.integration
 
@@ -52,12 +51,6 @@ GRANTED = {
 }
 PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES",
               "t": "TRIGGER"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def with_password(url: str, password: str) -> str:

@@ -2,23 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from timeline.bus.watch import KafkaWatch
 from timeline.config import Settings
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens once the socket is closed
+from timeline.testing import free_port
 
 
 async def test_a_broker_that_refuses_is_down_once_the_threshold_passed():
-    settings = Settings(kafka_bootstrap=f"127.0.0.1:{closed_port()}", kafka_down_after_s=0.5,  # type: ignore[call-arg]
+    settings = Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}", kafka_down_after_s=0.5,  # type: ignore[call-arg]
                         kafka_probe_interval_s=0.1, kafka_probe_timeout_s=1)
     watch = KafkaWatch(AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap).client, settings)
     assert watch.up  # counted up from its start: the processes check Kafka before they start
